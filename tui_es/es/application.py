@@ -1,0 +1,123 @@
+"""A domain running on a store: one framework per aggregate type, one dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tui_es.es.aggregate import Aggregate
+from tui_es.es.codec import EventCodec
+from tui_es.es.dispatcher import Progress, ProjectionDispatcher
+from tui_es.es.domain import Domain
+from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.framework import AggregateContext, CqrsFramework, RetryPolicy
+from tui_es.es.importing import validate_lines
+from tui_es.es.messages import Command
+from tui_es.es.replay import AggregateHistory
+from tui_es.es.snapshots import SnapshotPolicy
+from tui_es.es.store import EventStore
+from tui_es.es.views import Query
+
+
+class Application:
+    def __init__(
+        self,
+        domain: Domain,
+        store: EventStore,
+        *,
+        services: Any = None,
+        snapshots: SnapshotPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        queries: Sequence[Query] = (),
+        catch_up: bool = True,
+    ) -> None:
+        self.domain = domain
+        self.store = store
+        self.services = domain.make_services() if services is None else services
+        self.codec = EventCodec(domain.aggregates, domain.upcasters)
+        self.dispatcher = ProjectionDispatcher(self.codec, domain.views, queries)
+        self.frameworks: dict[str, CqrsFramework[Any]] = {
+            a.aggregate_type: CqrsFramework(
+                a,
+                store,
+                self.services,
+                codec=self.codec,
+                dispatcher=self.dispatcher,
+                snapshots=snapshots,
+                retry=retry,
+            )
+            for a in domain.aggregates
+        }
+        if not store.read_only:
+            store.ensure_views(v.name for v in domain.views)
+            if catch_up:
+                # A log written by another program (or a crash before an
+                # after-commit query ran) leaves projections behind: catch up now.
+                self.dispatcher.catch_up(store)
+
+    def framework(self, aggregate_type: str | None = None) -> CqrsFramework[Any]:
+        return self.frameworks[self.domain.aggregate(aggregate_type).aggregate_type]
+
+    def parse_command(self, text: str, aggregate_type: str | None = None) -> tuple[str, Command]:
+        aggregate, command = self.domain.parse_command(text, aggregate_type)
+        return aggregate.aggregate_type, command
+
+    def execute(
+        self,
+        aggregate_id: str,
+        command: Command | str,
+        metadata: Mapping[str, str] | None = None,
+        aggregate_type: str | None = None,
+    ) -> list[EventEnvelope]:
+        if isinstance(command, str):
+            aggregate_type, command = self.parse_command(command, aggregate_type)
+        elif aggregate_type is None:
+            aggregate_type = next(
+                a.aggregate_type for a in self.domain.aggregates if command.type_name() in a.commands
+            )
+        return self.framework(aggregate_type).execute(aggregate_id, command, metadata)
+
+    def load(self, aggregate_id: str, aggregate_type: str | None = None) -> AggregateContext[Any]:
+        return self.framework(aggregate_type).load(aggregate_id)
+
+    def history(self, aggregate_id: str, aggregate_type: str | None = None) -> AggregateHistory:
+        cls = self.domain.aggregate(aggregate_type)
+        return AggregateHistory.load(self.store, self.codec, cls.aggregate_type, aggregate_id)
+
+    def state(
+        self,
+        aggregate_id: str,
+        aggregate_type: str | None = None,
+        *,
+        version: int | None = None,
+        at: str | None = None,
+    ) -> tuple[Aggregate, int]:
+        """The state after ``version`` events, or as it was at time ``at``; now if neither."""
+        cls = self.domain.aggregate(aggregate_type)
+        if at is not None:
+            version = self.store.sequence_at_time(cls.aggregate_type, aggregate_id, at)
+        if version is None:
+            context = self.load(aggregate_id, cls.aggregate_type)
+            return context.aggregate, context.sequence
+        rows = self.store.load_events(cls.aggregate_type, aggregate_id, until_sequence=version)
+        state = cls()
+        for envelope in self.codec.decode_all(rows):
+            state.apply(envelope.payload)
+        return state, (rows[-1].sequence if rows else 0)
+
+    def rebuild(
+        self, name: str | None = None, from_position: int = 0, progress: Progress | None = None
+    ) -> dict[str, int]:
+        names = [name] if name else [v.name for v in self.domain.views]
+        return {n: self.dispatcher.rebuild(self.store, n, from_position, progress) for n in names}
+
+    def import_lines(self, lines: Iterable[str]) -> list[SerializedEvent]:
+        """All or nothing: validate every line, then append them and update views in one transaction."""
+        events = validate_lines(lines, self.codec, self.store)
+        if not events:
+            return []
+        with self.store.transaction() as tx:
+            committed = tx.append(events)
+            self.dispatcher.apply_in_transaction(tx, committed)
+        self.dispatcher.dispatch_after_commit(self.store)
+        return committed

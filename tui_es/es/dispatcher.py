@@ -1,0 +1,157 @@
+"""The synchronous projection dispatcher.
+
+Views in the store's database are brought up to date inside the transaction
+that commits the events, together with their checkpoint (the last position
+applied). A view therefore never sees an event twice and never misses one: a
+crash rolls back events, view rows and checkpoint together. If the log grew
+behind a view's back (another program wrote to it, or the view is new), the
+view first folds that backlog, in the same transaction.
+
+Queries outside the database run after the commit and catch up from their own
+checkpoint, which advances after each envelope they finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import groupby
+
+from tui_es.es.codec import EventCodec
+from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.store import EventStore, StoreTransaction
+from tui_es.es.views import Query, ViewProjection
+
+Progress = Callable[[int, int], None]  # (position reached, head position)
+
+
+class ProjectionDispatcher:
+    def __init__(
+        self,
+        codec: EventCodec,
+        views: Sequence[ViewProjection] = (),
+        queries: Sequence[Query] = (),
+        batch_size: int = 5000,
+    ) -> None:
+        names = [v.name for v in views] + [q.name for q in queries]
+        if len(set(names)) != len(names):
+            raise ValueError(f"projection names must be unique: {names}")
+        self.codec = codec
+        self.views = list(views)
+        self.queries = list(queries)
+        self.batch_size = batch_size
+
+    def view(self, name: str) -> ViewProjection:
+        for view in self.views:
+            if view.name == name:
+                return view
+        known = ", ".join(v.name for v in self.views) or "none"
+        raise KeyError(f"unknown view {name!r} (known: {known})")
+
+    # -- inside the commit ---------------------------------------------------------
+    def apply_in_transaction(
+        self,
+        tx: StoreTransaction,
+        committed: Sequence[SerializedEvent],
+        decoded: Sequence[EventEnvelope] | None = None,
+    ) -> None:
+        if not committed or not self.views:
+            return
+        first = committed[0].position
+        last = committed[-1].position
+        assert first is not None and last is not None
+        envelopes: Sequence[EventEnvelope] | None = decoded
+        for view in self.views:
+            checkpoint = tx.checkpoint(view.name)
+            if checkpoint >= last:
+                continue
+            if checkpoint < first - 1:
+                self._fold(tx, view, checkpoint, first - 1)
+            if envelopes is None:
+                envelopes = self.codec.decode_all(committed)
+            view.apply(tx, (e for e in envelopes if e.position is not None and e.position > checkpoint))
+            tx.set_checkpoint(view.name, last)
+
+    def _fold(self, tx: StoreTransaction, view: ViewProjection, after: int, until: int) -> None:
+        while True:
+            rows = tx.read_range(after, until, self.batch_size)
+            if not rows:
+                return
+            view.apply(tx, self.codec.decode_all(r for r in rows if view.interested(r.aggregate_type)))
+            after = rows[-1].position or after
+            tx.set_checkpoint(view.name, after)
+
+    # -- after the commit --------------------------------------------------------------
+    def dispatch_after_commit(self, store: EventStore) -> None:
+        for query in self.queries:
+            self._catch_up_query(store, query)
+
+    def _catch_up_query(self, store: EventStore, query: Query) -> int:
+        done = 0
+        checkpoint = store.checkpoints().get(query.name, 0)
+        while True:
+            rows = store.read_events(after_position=checkpoint, limit=self.batch_size)
+            if not rows:
+                return done
+            envelopes = self.codec.decode_all(rows)
+            for aggregate_id, group in groupby(envelopes, key=lambda e: e.aggregate_id):
+                batch = list(group)
+                query.dispatch(aggregate_id, batch)
+                checkpoint = batch[-1].position or checkpoint
+                with store.transaction() as tx:
+                    tx.set_checkpoint(query.name, checkpoint)
+                done += len(batch)
+
+    # -- catch-up and rebuild --------------------------------------------------------
+    def lag(self, store: EventStore) -> dict[str, int]:
+        head = store.head_position()
+        checkpoints = store.checkpoints()
+        return {
+            name: head - checkpoints.get(name, 0)
+            for name in [v.name for v in self.views] + [q.name for q in self.queries]
+        }
+
+    def catch_up(self, store: EventStore, progress: Progress | None = None) -> dict[str, int]:
+        """Bring every projection to the head of the log; returns the positions each moved."""
+        moved: dict[str, int] = {}
+        for view in self.views:
+            moved[view.name] = self._catch_up_view(store, view, progress)
+        for query in self.queries:
+            moved[query.name] = self._catch_up_query(store, query)
+        return moved
+
+    def _catch_up_view(
+        self, store: EventStore, view: ViewProjection, progress: Progress | None
+    ) -> int:
+        head = store.head_position()
+        start = store.checkpoints().get(view.name, 0)
+        reached = start
+        while reached < head:
+            # One transaction per batch: rows and checkpoint move together, and
+            # writers are never held off for a whole rebuild.
+            with store.transaction() as tx:
+                checkpoint = tx.checkpoint(view.name)
+                rows = tx.read_range(checkpoint, None, self.batch_size)
+                if not rows:
+                    break
+                wanted = [r for r in rows if view.interested(r.aggregate_type)]
+                view.apply(tx, self.codec.decode_all(wanted))
+                reached = rows[-1].position or checkpoint
+                tx.set_checkpoint(view.name, reached)
+            head = max(head, reached)
+            if progress is not None:
+                progress(reached, head)
+        return reached - start
+
+    def rebuild(
+        self,
+        store: EventStore,
+        name: str,
+        from_position: int = 0,
+        progress: Progress | None = None,
+    ) -> int:
+        """Empty a view and fold the log into it again, from ``from_position`` on."""
+        view = self.view(name)
+        with store.transaction() as tx:
+            tx.clear_view(view.name)
+            tx.set_checkpoint(view.name, from_position)
+        return self._catch_up_view(store, view, progress)

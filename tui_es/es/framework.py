@@ -1,0 +1,212 @@
+"""``CqrsFramework.execute``: load, handle, commit, dispatch (cqrs-es §1.5)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic
+
+from pydantic import ValidationError
+
+from tui_es.es.aggregate import A, EventSink
+from tui_es.es.codec import EventCodec
+from tui_es.es.dispatcher import ProjectionDispatcher
+from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.errors import (
+    AggregateConflict,
+    AggregateError,
+    DomainError,
+    UnexpectedError,
+    UserError,
+)
+from tui_es.es.messages import Command, InvalidMessage
+from tui_es.es.snapshots import SerializedSnapshot, SnapshotPolicy
+from tui_es.es.store import EventStore
+
+
+def utc_now() -> str:
+    """RFC 3339 in UTC, as chrono's ``Utc::now().to_rfc3339()`` writes it."""
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class AggregateContext(Generic[A]):
+    """An aggregate as loaded: its state, its sequence, and how it was rebuilt."""
+
+    aggregate_id: str
+    aggregate: A
+    sequence: int
+    snapshot: SerializedSnapshot | None = None
+    snapshot_used: bool = False
+    events_read: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Re-run a command on a fresh load when another writer won the race.
+
+    ``attempts`` counts every run, the first included. Off unless asked for:
+    cqrs-es leaves retries to the caller, and so does tui-es by default.
+    """
+
+    attempts: int = 3
+    backoff_seconds: float = 0.01
+
+
+class CqrsFramework(Generic[A]):
+    """Executes commands for one aggregate type against an event store."""
+
+    def __init__(
+        self,
+        aggregate: type[A],
+        store: EventStore,
+        services: Any = None,
+        *,
+        codec: EventCodec | None = None,
+        dispatcher: ProjectionDispatcher | None = None,
+        snapshots: SnapshotPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], str] = utc_now,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.aggregate = aggregate
+        self.store = store
+        self.services = services
+        self.codec = codec or EventCodec([aggregate])
+        self.dispatcher = dispatcher or ProjectionDispatcher(self.codec)
+        self.snapshots = snapshots or SnapshotPolicy.events_only()
+        self.retry = retry
+        self.clock = clock
+        self.new_id = new_id
+
+    @property
+    def aggregate_type(self) -> str:
+        return self.aggregate.aggregate_type
+
+    # -- load ---------------------------------------------------------------------------
+    def load(self, aggregate_id: str) -> AggregateContext[A]:
+        """The aggregate now: its snapshot (if any, and if it still decodes) plus the events after it."""
+        aggregate = self.aggregate()
+        sequence = 0
+        snapshot = None
+        snapshot_used = False
+        if self.snapshots.uses_snapshots:
+            snapshot = self.store.load_snapshot(self.aggregate_type, aggregate_id)
+            if snapshot is not None:
+                try:
+                    aggregate = self.aggregate.model_validate(snapshot.payload)
+                    sequence = snapshot.last_sequence
+                    snapshot_used = True
+                except ValidationError:
+                    # The state's shape changed since the snapshot: replay everything.
+                    aggregate = self.aggregate()
+        rows = self.store.load_events(self.aggregate_type, aggregate_id, after_sequence=sequence)
+        for envelope in self.codec.decode_all(rows):
+            aggregate.apply(envelope.payload)
+            sequence = envelope.sequence
+        return AggregateContext(aggregate_id, aggregate, sequence, snapshot, snapshot_used, len(rows))
+
+    # -- execute --------------------------------------------------------------------
+    def parse_command(self, text: str) -> Command:
+        return self.aggregate.commands.parse_json(text)
+
+    def execute(
+        self,
+        aggregate_id: str,
+        command: Command,
+        metadata: Mapping[str, str] | None = None,
+    ) -> list[EventEnvelope]:
+        """Run the command; returns the committed envelopes (none if it wrote no event).
+
+        Raises ``UserError`` with the domain's message when the command is
+        rejected, ``AggregateConflict`` when another writer committed first (after
+        the retries, if a retry policy is set), and the other ``AggregateError``s
+        for storage and decoding failures. A failure commits nothing.
+        """
+        meta = self.command_metadata(metadata)
+        attempts = self.retry.attempts if self.retry else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._execute_once(aggregate_id, command, meta)
+            except AggregateConflict:
+                if attempt == attempts:
+                    raise
+                assert self.retry is not None
+                time.sleep(self.retry.backoff_seconds * attempt)
+        raise AssertionError("unreachable")
+
+    execute_with_metadata = execute
+
+    def command_metadata(self, metadata: Mapping[str, str] | None) -> dict[str, str]:
+        """The caller's entries, plus time, command_id, correlation_id and causation_id."""
+        meta: dict[str, str] = {}
+        for key, value in (metadata or {}).items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise InvalidMessage(f"metadata entry {key!r}: keys and values must be strings")
+            meta[key] = value
+        command_id = meta.get("command_id") or self.new_id()
+        meta.setdefault("time", self.clock())
+        meta["command_id"] = command_id
+        meta.setdefault("correlation_id", command_id)
+        meta.setdefault("causation_id", command_id)
+        return meta
+
+    def _execute_once(
+        self, aggregate_id: str, command: Command, metadata: dict[str, str]
+    ) -> list[EventEnvelope]:
+        context = self.load(aggregate_id)
+        sink: EventSink[A] = EventSink(context.aggregate)
+        try:
+            context.aggregate.handle(command, self.services, sink)
+        except DomainError as e:
+            raise UserError(e) from e
+        except AggregateError:
+            raise
+        except Exception as e:  # a bug in the domain must not look like a rejection
+            raise UnexpectedError(f"{type(e).__name__}: {e}") from e
+        events = sink.collect()
+        if not events:
+            return []
+        return self.commit(context, events, metadata)
+
+    def commit(
+        self, context: AggregateContext[A], events: list[Any], metadata: dict[str, str]
+    ) -> list[EventEnvelope]:
+        rows = [
+            self.codec.serialize(self.aggregate_type, context.aggregate_id, context.sequence + i, e, metadata)
+            for i, e in enumerate(events, start=1)
+        ]
+        with self.store.transaction() as tx:
+            committed = tx.append(rows)
+            if self.snapshots.due(context.sequence, len(rows)):
+                previous = context.snapshot.current_snapshot if context.snapshot else 0
+                tx.save_snapshot(
+                    SerializedSnapshot(
+                        self.aggregate_type,
+                        context.aggregate_id,
+                        context.aggregate.state_json(),
+                        committed[-1].sequence,
+                        previous + 1,
+                    )
+                )
+            envelopes = [_envelope(row, event) for row, event in zip(committed, events, strict=True)]
+            self.dispatcher.apply_in_transaction(tx, committed, envelopes)
+        self.dispatcher.dispatch_after_commit(self.store)
+        return envelopes
+
+
+def _envelope(row: SerializedEvent, event: Any) -> EventEnvelope:
+    return EventEnvelope(
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        sequence=row.sequence,
+        event_type=row.event_type,
+        event_version=row.event_version,
+        payload=event,
+        metadata=row.metadata,
+        position=row.position,
+        recorded_at=row.recorded_at,
+    )

@@ -1,0 +1,130 @@
+"""What the framework needs from an event store, whatever holds the events.
+
+Two implementations: :mod:`tui_es.es.memory` (tests, scratch) and
+:mod:`tui_es.store` (SQL through SQLModel). Both enforce optimistic
+concurrency: appending a sequence that exists raises ``AggregateConflict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tui_es.es.envelope import SerializedEvent
+from tui_es.es.snapshots import SerializedSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRow:
+    """One row of a view table, as in cqrs-es: ``(view_id, version, payload)``."""
+
+    view_id: str
+    version: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Narrows a read of the global log; every given part must match."""
+
+    aggregate_type: str | None = None
+    aggregate_id: str | None = None
+    event_type: str | None = None
+    text: str | None = None  # a substring of the stored payload JSON
+
+    @property
+    def empty(self) -> bool:
+        return not (self.aggregate_type or self.aggregate_id or self.event_type or self.text)
+
+
+NO_FILTER = EventFilter()
+
+
+class StoreTransaction(Protocol):
+    """Everything one commit does, atomically: events, snapshot, views, checkpoints."""
+
+    def append(self, events: Sequence[SerializedEvent]) -> list[SerializedEvent]:
+        """Store the events, giving each a position and recorded_at (unless it has one).
+
+        Raises ``AggregateConflict`` if any (aggregate_type, aggregate_id,
+        sequence) is already taken.
+        """
+        ...
+
+    def save_snapshot(self, snapshot: SerializedSnapshot) -> None:
+        """Insert snapshot 1, or replace snapshot n-1 by n; a lost race raises a conflict."""
+        ...
+
+    def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int: ...
+
+    def read_range(self, after_position: int, until_position: int | None, limit: int) -> list[
+        SerializedEvent
+    ]:
+        """Events with ``after_position < position <= until_position``, in order."""
+        ...
+
+    def checkpoint(self, name: str) -> int: ...
+
+    def set_checkpoint(self, name: str, position: int) -> None: ...
+
+    def load_view(self, view: str, view_id: str) -> ViewRow | None: ...
+
+    def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:
+        """Write the row if its stored version is still ``expected_version`` (0: absent)."""
+        ...
+
+    def clear_view(self, view: str) -> None: ...
+
+
+class EventStore(Protocol):
+    read_only: bool
+
+    def transaction(self) -> AbstractContextManager[StoreTransaction]: ...
+
+    def ensure_views(self, names: Iterable[str]) -> None: ...
+
+    def load_events(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        after_sequence: int = 0,
+        until_sequence: int | None = None,
+    ) -> list[SerializedEvent]: ...
+
+    def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None: ...
+
+    def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int: ...
+
+    def read_events(
+        self,
+        after_position: int = 0,
+        limit: int | None = None,
+        filter: EventFilter = NO_FILTER,
+        *,
+        before_position: int | None = None,
+        descending: bool = False,
+    ) -> list[SerializedEvent]:
+        """A page of the global log in position order (newest first if ``descending``)."""
+        ...
+
+    def count_events(self, filter: EventFilter = NO_FILTER) -> int: ...
+
+    def head_position(self) -> int: ...
+
+    def checkpoints(self) -> dict[str, int]: ...
+
+    def load_view(self, view: str, view_id: str) -> ViewRow | None: ...
+
+    def view_rows(self, view: str, offset: int = 0, limit: int | None = None) -> list[ViewRow]: ...
+
+    def view_count(self, view: str) -> int: ...
+
+    def aggregate_ids(self, aggregate_type: str, prefix: str = "", limit: int = 50) -> list[str]: ...
+
+    def sequence_at_time(self, aggregate_type: str, aggregate_id: str, at: str) -> int:
+        """The last sequence recorded at or before ``at`` (RFC 3339, UTC); 0 if none."""
+        ...
+
+    def close(self) -> None: ...
