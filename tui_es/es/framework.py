@@ -27,9 +27,22 @@ from tui_es.es.snapshots import SerializedSnapshot, SnapshotPolicy
 from tui_es.es.store import EventStore
 
 
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds, so that times sort as strings."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str) -> str:
+    """Any RFC 3339 / ISO 8601 time with a zone, normalised by :func:`format_time`."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone (add Z or +00:00)")
+    return format_time(moment)
+
+
 def utc_now() -> str:
-    """RFC 3339 in UTC, as chrono's ``Utc::now().to_rfc3339()`` writes it."""
-    return datetime.now(UTC).isoformat()
+    """Now, as chrono's ``Utc::now().to_rfc3339()`` writes it (RFC 3339, UTC)."""
+    return format_time(datetime.now(UTC))
 
 
 @dataclass

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import ENVELOPE_KEYS, SerializedEvent
 from tui_es.es.errors import DeserializationError
+from tui_es.es.framework import parse_time
 from tui_es.es.messages import InvalidMessage
 from tui_es.es.store import EventStore
 
@@ -49,11 +49,11 @@ def parse_envelope(obj: Any, lineno: int) -> SerializedEvent:
         if not isinstance(recorded_at, str):
             raise _line_error(lineno, "recorded_at must be an RFC 3339 string")
         try:
-            stamp = datetime.fromisoformat(recorded_at)
+            recorded_at = parse_time(recorded_at)
         except ValueError:
-            raise _line_error(lineno, f"recorded_at {recorded_at!r} is not an RFC 3339 time") from None
-        if stamp.tzinfo is None:
-            raise _line_error(lineno, f"recorded_at {recorded_at!r} has no time zone")
+            raise _line_error(
+                lineno, f"recorded_at {recorded_at!r} is not an RFC 3339 time with a zone"
+            ) from None
     position = obj.get("position")
     if position is not None and (not isinstance(position, int) or isinstance(position, bool)):
         raise _line_error(lineno, "position must be a whole number")

@@ -1,0 +1,3 @@
+from tui_es.cli import main
+
+main()

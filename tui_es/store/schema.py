@@ -1,0 +1,69 @@
+"""The tables, as SQLModel models, in cqrs-es's shapes (reference §2).
+
+``events`` keeps cqrs-es's seven columns and primary key, and adds the global
+``position`` and ``recorded_at``; ``snapshots`` and each view table are
+exactly cqrs-es's. ``projection_checkpoints`` is tui-es's own.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlmodel import Field, SQLModel
+
+from tui_es.es.views import check_identifier
+
+# Strings that are keys are bounded so that MySQL can index them (cqrs-es's
+# MySQL schema uses varchar(255) for the same columns).
+KEY = String(255)
+
+
+class EventRow(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (Index("events_position", "position", unique=True),)
+
+    aggregate_type: str = Field(sa_type=KEY, primary_key=True)
+    aggregate_id: str = Field(sa_type=KEY, primary_key=True)
+    sequence: int = Field(sa_type=BigInteger, primary_key=True)
+    event_type: str = Field(sa_type=Text)
+    event_version: str = Field(sa_type=Text)
+    payload: str = Field(sa_type=Text)
+    metadata_: str = Field(sa_column_kwargs={"name": "metadata"}, sa_type=Text)
+    position: int = Field(sa_type=BigInteger)
+    recorded_at: str | None = Field(default=None, sa_type=String(40))
+
+
+class SnapshotRow(SQLModel, table=True):
+    __tablename__ = "snapshots"
+
+    aggregate_type: str = Field(sa_type=KEY, primary_key=True)
+    aggregate_id: str = Field(sa_type=KEY, primary_key=True)
+    last_sequence: int = Field(sa_type=BigInteger, primary_key=True)
+    current_snapshot: int = Field(sa_type=BigInteger)
+    payload: str = Field(sa_type=Text)
+
+
+class CheckpointRow(SQLModel, table=True):
+    __tablename__ = "projection_checkpoints"
+
+    name: str = Field(sa_type=KEY, primary_key=True)
+    position: int = Field(sa_type=BigInteger)
+
+
+EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
+SNAPSHOTS: Table = SnapshotRow.__table__  # type: ignore[attr-defined]
+CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[attr-defined]
+METADATA: MetaData = SQLModel.metadata
+
+
+def view_table(name: str, metadata: MetaData) -> Table:
+    """A cqrs-es view table: ``(view_id, version, payload)``, keyed by view_id."""
+    check_identifier(name)
+    if name in metadata.tables:
+        return metadata.tables[name]
+    return Table(
+        name,
+        metadata,
+        Column("view_id", KEY, primary_key=True),
+        Column("version", BigInteger, nullable=False),
+        Column("payload", Text, nullable=False),
+    )
