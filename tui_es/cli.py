@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from tui_es.es.application import Application
-from tui_es.es.domain import Domain
 from tui_es.es.envelope import SerializedEvent
 from tui_es.es.errors import (
     AggregateConflict,
@@ -63,7 +62,9 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress_defaults: bool)
         metavar="URL",
         help="SQLAlchemy URL or SQLite file path (default: $TUI_ES_DB, else the demo store)",
     )
-    parser.add_argument("--domain", default=default, metavar="NAME", help="domain to run (default: bank)")
+    parser.add_argument(
+        "--domain", default=default, metavar="NAME", help="domain to run (default: bank)"
+    )
     parser.add_argument(
         "--read-only",
         action="store_true",
@@ -90,7 +91,9 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tui-es", description="Explore CQRS and event sourcing: the dashboard and its CLI.")
+    parser = _Parser(
+        prog="tui-es", description="Explore CQRS and event sourcing: the dashboard and its CLI."
+    )
     _global_options(parser, suppress_defaults=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -103,15 +106,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("exec", "execute a command and print the events it committed")
     p.add_argument("aggregate_id", metavar="AGGREGATE_ID")
-    p.add_argument("command_json", metavar="COMMAND_JSON", help='e.g. \'{"DepositMoney": {"amount": 1000.0}}\'')
-    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE", help="metadata entry (repeatable)")
+    p.add_argument(
+        "command_json", metavar="COMMAND_JSON", help='e.g. \'{"DepositMoney": {"amount": 1000.0}}\''
+    )
+    p.add_argument(
+        "--meta",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="metadata entry (repeatable)",
+    )
 
     p = command("events", "print the global event log as JSON Lines")
     p.add_argument("--aggregate", metavar="ID", help="only this aggregate id")
     p.add_argument("--type", dest="event_type", metavar="EVENT_TYPE", help="only this event type")
-    p.add_argument("--after", type=_non_negative, default=0, metavar="POSITION", help="only after this position")
+    p.add_argument(
+        "--after",
+        type=_non_negative,
+        default=0,
+        metavar="POSITION",
+        help="only after this position",
+    )
     p.add_argument("--limit", type=_positive, metavar="N", help="at most N events")
-    p.add_argument("--follow", action="store_true", help="keep printing new events as they are committed")
+    p.add_argument(
+        "--follow", action="store_true", help="keep printing new events as they are committed"
+    )
 
     p = command("state", "print an aggregate's state, now or at a version or time")
     p.add_argument("aggregate_id", metavar="AGGREGATE_ID")
@@ -125,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("rebuild", "empty views and fold the whole log into them again")
     p.add_argument("view_name", nargs="?", metavar="VIEW_NAME")
-    p.add_argument("--from", dest="from_position", type=_non_negative, default=0, metavar="POSITION")
+    p.add_argument(
+        "--from", dest="from_position", type=_non_negative, default=0, metavar="POSITION"
+    )
 
     p = command("import", "append events from JSON Lines (all or nothing)")
     p.add_argument("file", metavar="FILE|-")
@@ -135,8 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("demo", "load the shipped demo history, or generate a synthetic one")
     p.add_argument("--accounts", type=_positive, metavar="N", help="generate N aggregates")
-    p.add_argument("--events-per-account", type=_positive, metavar="M", help="with M events each (default 20)")
-    p.add_argument("--seed", type=_non_negative, default=7, help="random seed of the generated history")
+    p.add_argument(
+        "--events-per-account", type=_positive, metavar="M", help="with M events each (default 20)"
+    )
+    p.add_argument(
+        "--seed", type=_non_negative, default=7, help="random seed of the generated history"
+    )
     return parser
 
 
@@ -203,9 +228,11 @@ def cmd_exec(args: argparse.Namespace) -> int:
     meta = _meta(args.meta)
     app = _open(args)
     envelopes = app.execute(args.aggregate_id, args.command_json, meta)
-    stored = app.store.read_events(
-        after_position=(envelopes[0].position or 1) - 1, limit=len(envelopes)
-    ) if envelopes else []
+    stored = (
+        app.store.read_events(after_position=(envelopes[0].position or 1) - 1, limit=len(envelopes))
+        if envelopes
+        else []
+    )
     _print_events(stored, sys.stdout)
     return EXIT_OK
 
@@ -276,7 +303,10 @@ def cmd_view(args: argparse.Namespace) -> int:
     while True:
         rows = app.store.view_rows(name, offset=offset, limit=1000)
         for row in rows:
-            sys.stdout.write(_dumps({"view_id": row.view_id, "version": row.version, "payload": row.payload}) + "\n")
+            sys.stdout.write(
+                _dumps({"view_id": row.view_id, "version": row.version, "payload": row.payload})
+                + "\n"
+            )
         if len(rows) < 1000:
             return EXIT_OK
         offset += len(rows)
@@ -284,11 +314,15 @@ def cmd_view(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     app = _open(args, catch_up=False)
-    names = [_view_name(app, args.view_name)] if args.view_name else [v.name for v in app.domain.views]
+    names = (
+        [_view_name(app, args.view_name)] if args.view_name else [v.name for v in app.domain.views]
+    )
     for name in names:
         with _progress(f"rebuilding {name}") as progress:
             folded = app.rebuild(name, args.from_position, progress)[name]
-        print(f"{name}: {folded} positions folded, checkpoint {app.store.checkpoints().get(name, 0)}")
+        print(
+            f"{name}: {folded} positions folded, checkpoint {app.store.checkpoints().get(name, 0)}"
+        )
     return EXIT_OK
 
 
@@ -307,7 +341,10 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True)
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=Console(stderr=True),
         )
         self._bar.start()
         self._task = self._bar.add_task(self.label, total=None)

@@ -8,7 +8,9 @@ from tui_es.es.domain import Domain
 from tui_es.es.envelope import SerializedEvent
 
 
-def synthesize(domain: Domain, aggregates: int, events_each: int, seed: int = 7) -> list[SerializedEvent]:
+def synthesize(
+    domain: Domain, aggregates: int, events_each: int, seed: int = 7
+) -> list[SerializedEvent]:
     """Run the domain's demo commands in memory and return the events they produce.
 
     Every command goes through the aggregate's own ``handle``, so the history

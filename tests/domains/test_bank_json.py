@@ -25,6 +25,7 @@ from tui_es.domains.bank.events import EVENTS
 from tui_es.domains.bank.services import MockBankAccountServices
 from tui_es.es import (
     Application,
+    DeserializationError,
     EventCodec,
     InMemoryEventStore,
     InvalidMessage,
@@ -201,8 +202,6 @@ def test_stored_1_0_withdrawal_decodes_with_atm_id_none() -> None:
 
 def test_stored_1_0_withdrawal_without_upcaster_is_refused() -> None:
     codec = EventCodec(DOMAIN.aggregates)  # no upcasters
-    from tui_es.es import DeserializationError
-
     with pytest.raises(DeserializationError, match=r"position 7"):
         codec.decode(stored_withdrawal_1_0())
 

@@ -73,7 +73,9 @@ class Application:
             aggregate_type, command = self.parse_command(command, aggregate_type)
         elif aggregate_type is None:
             aggregate_type = next(
-                a.aggregate_type for a in self.domain.aggregates if command.type_name() in a.commands
+                a.aggregate_type
+                for a in self.domain.aggregates
+                if command.type_name() in a.commands
             )
         return self.framework(aggregate_type).execute(aggregate_id, command, metadata)
 

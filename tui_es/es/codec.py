@@ -42,7 +42,9 @@ class EventCodec:
             return self.aggregates[aggregate_type]
         except KeyError:
             known = ", ".join(self.aggregates)
-            raise InvalidMessage(f"unknown aggregate type {aggregate_type!r} (known: {known})") from None
+            raise InvalidMessage(
+                f"unknown aggregate type {aggregate_type!r} (known: {known})"
+            ) from None
 
     def serialize(
         self,
@@ -71,7 +73,9 @@ class EventCodec:
         try:
             payload = self.decode_payload(event)
         except InvalidMessage as e:
-            raise DeserializationError(f"{describe_row(stored)}: {e}", position=stored.position) from None
+            raise DeserializationError(
+                f"{describe_row(stored)}: {e}", position=stored.position
+            ) from None
         return EventEnvelope(
             aggregate_type=event.aggregate_type,
             aggregate_id=event.aggregate_id,

@@ -68,7 +68,9 @@ class ProjectionDispatcher:
                 self._fold(tx, view, checkpoint, first - 1)
             if envelopes is None:
                 envelopes = self.codec.decode_all(committed)
-            view.apply(tx, (e for e in envelopes if e.position is not None and e.position > checkpoint))
+            view.apply(
+                tx, (e for e in envelopes if e.position is not None and e.position > checkpoint)
+            )
             tx.set_checkpoint(view.name, last)
 
     def _fold(self, tx: StoreTransaction, view: ViewProjection, after: int, until: int) -> None:
@@ -76,7 +78,9 @@ class ProjectionDispatcher:
             rows = tx.read_range(after, until, self.batch_size)
             if not rows:
                 return
-            view.apply(tx, self.codec.decode_all(r for r in rows if view.interested(r.aggregate_type)))
+            view.apply(
+                tx, self.codec.decode_all(r for r in rows if view.interested(r.aggregate_type))
+            )
             after = rows[-1].position or after
             tx.set_checkpoint(view.name, after)
 

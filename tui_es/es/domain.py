@@ -54,7 +54,9 @@ class Domain:
         known = ", ".join(a.aggregate_type for a in self.aggregates)
         raise InvalidMessage(f"unknown aggregate type {aggregate_type!r} (known: {known})")
 
-    def parse_command(self, text: str, aggregate_type: str | None = None) -> tuple[type[Aggregate], Command]:
+    def parse_command(
+        self, text: str, aggregate_type: str | None = None
+    ) -> tuple[type[Aggregate], Command]:
         """Find the aggregate whose commands include the JSON's tag, and decode it."""
         if aggregate_type is not None:
             aggregate = self.aggregate(aggregate_type)
@@ -63,7 +65,9 @@ class Domain:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise InvalidMessage(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+            raise InvalidMessage(
+                f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
+            ) from None
         name, _ = first.split_tag(data)
         for aggregate in self.aggregates:
             if name in aggregate.commands:

@@ -120,7 +120,9 @@ class CqrsFramework(Generic[A]):
         for envelope in self.codec.decode_all(rows):
             aggregate.apply(envelope.payload)
             sequence = envelope.sequence
-        return AggregateContext(aggregate_id, aggregate, sequence, snapshot, snapshot_used, len(rows))
+        return AggregateContext(
+            aggregate_id, aggregate, sequence, snapshot, snapshot_used, len(rows)
+        )
 
     # -- execute --------------------------------------------------------------------
     def parse_command(self, text: str) -> Command:
@@ -189,7 +191,9 @@ class CqrsFramework(Generic[A]):
         self, context: AggregateContext[A], events: list[Any], metadata: dict[str, str]
     ) -> list[EventEnvelope]:
         rows = [
-            self.codec.serialize(self.aggregate_type, context.aggregate_id, context.sequence + i, e, metadata)
+            self.codec.serialize(
+                self.aggregate_type, context.aggregate_id, context.sequence + i, e, metadata
+            )
             for i, e in enumerate(events, start=1)
         ]
         with self.store.transaction() as tx:
@@ -205,7 +209,9 @@ class CqrsFramework(Generic[A]):
                         previous + 1,
                     )
                 )
-            envelopes = [_envelope(row, event) for row, event in zip(committed, events, strict=True)]
+            envelopes = [
+                _envelope(row, event) for row, event in zip(committed, events, strict=True)
+            ]
             self.dispatcher.apply_in_transaction(tx, committed, envelopes)
         self.dispatcher.dispatch_after_commit(self.store)
         return envelopes

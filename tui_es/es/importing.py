@@ -13,7 +13,15 @@ from tui_es.es.framework import parse_time
 from tui_es.es.messages import InvalidMessage
 from tui_es.es.store import EventStore
 
-_REQUIRED = ("aggregate_type", "aggregate_id", "sequence", "event_type", "event_version", "payload", "metadata")
+_REQUIRED = (
+    "aggregate_type",
+    "aggregate_id",
+    "sequence",
+    "event_type",
+    "event_version",
+    "payload",
+    "metadata",
+)
 
 
 class InvalidImport(ValueError):
@@ -70,7 +78,9 @@ def parse_envelope(obj: Any, lineno: int) -> SerializedEvent:
     )
 
 
-def validate_lines(lines: Iterable[str], codec: EventCodec, store: EventStore) -> list[SerializedEvent]:
+def validate_lines(
+    lines: Iterable[str], codec: EventCodec, store: EventStore
+) -> list[SerializedEvent]:
     """Parse and check every line: shape, payload against its type and version, sequences.
 
     The first problem raises ``InvalidImport`` naming its line; nothing is written.

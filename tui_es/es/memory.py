@@ -88,7 +88,11 @@ class _Transaction:
     def read_range(
         self, after_position: int, until_position: int | None, limit: int
     ) -> list[SerializedEvent]:
-        end = len(self.state.log) if until_position is None else min(until_position, len(self.state.log))
+        end = (
+            len(self.state.log)
+            if until_position is None
+            else min(until_position, len(self.state.log))
+        )
         return self.state.log[after_position : min(end, after_position + limit)]
 
     def checkpoint(self, name: str) -> int:
@@ -140,7 +144,7 @@ class InMemoryEventStore:
     ) -> list[SerializedEvent]:
         stream = self._state.streams.get((aggregate_type, aggregate_id), [])
         # Sequences are contiguous from 1, so a sequence is also an index.
-        return stream[after_sequence : until_sequence]
+        return stream[after_sequence:until_sequence]
 
     def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
         return self._state.snapshots.get((aggregate_type, aggregate_id))
@@ -188,7 +192,9 @@ class InMemoryEventStore:
         return len(self._state.views.get(view, {}))
 
     def aggregate_ids(self, aggregate_type: str, prefix: str = "", limit: int = 50) -> list[str]:
-        ids = sorted(i for t, i in self._state.streams if t == aggregate_type and i.startswith(prefix))
+        ids = sorted(
+            i for t, i in self._state.streams if t == aggregate_type and i.startswith(prefix)
+        )
         return ids[:limit]
 
     def sequence_at_time(self, aggregate_type: str, aggregate_id: str, at: str) -> int:

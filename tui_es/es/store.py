@@ -59,9 +59,9 @@ class StoreTransaction(Protocol):
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int: ...
 
-    def read_range(self, after_position: int, until_position: int | None, limit: int) -> list[
-        SerializedEvent
-    ]:
+    def read_range(
+        self, after_position: int, until_position: int | None, limit: int
+    ) -> list[SerializedEvent]:
         """Events with ``after_position < position <= until_position``, in order."""
         ...
 
@@ -93,7 +93,9 @@ class EventStore(Protocol):
         until_sequence: int | None = None,
     ) -> list[SerializedEvent]: ...
 
-    def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None: ...
+    def load_snapshot(
+        self, aggregate_type: str, aggregate_id: str
+    ) -> SerializedSnapshot | None: ...
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int: ...
 
@@ -121,7 +123,9 @@ class EventStore(Protocol):
 
     def view_count(self, view: str) -> int: ...
 
-    def aggregate_ids(self, aggregate_type: str, prefix: str = "", limit: int = 50) -> list[str]: ...
+    def aggregate_ids(
+        self, aggregate_type: str, prefix: str = "", limit: int = 50
+    ) -> list[str]: ...
 
     def sequence_at_time(self, aggregate_type: str, aggregate_id: str, at: str) -> int:
         """The last sequence recorded at or before ``at`` (RFC 3339, UTC); 0 if none."""

@@ -1,9 +1,9 @@
 """Given / when / then, in cqrs-es's vocabulary (``cqrs_es::test``).
 
-    TestFramework(BankAccount).with_services(services)
-        .given_no_previous_events()          # or .given([...]) and .and_([...])
-        .when(DepositMoney(amount=200.0))
-        .then_expect_events([CustomerDepositedMoney(amount=200.0, balance=200.0)])
+TestFramework(BankAccount).with_services(services)
+    .given_no_previous_events()          # or .given([...]) and .and_([...])
+    .when(DepositMoney(amount=200.0))
+    .then_expect_events([CustomerDepositedMoney(amount=200.0, balance=200.0)])
 """
 
 from __future__ import annotations

@@ -6,5 +6,7 @@ from tui_es.store.url import InvalidStoreUrl, redact, resolve_url
 __all__ = ["InvalidStoreUrl", "SqlEventStore", "open_store", "redact", "resolve_url"]
 
 
-def open_store(location: str, *, read_only: bool = False, synchronous: str = "FULL") -> SqlEventStore:
+def open_store(
+    location: str, *, read_only: bool = False, synchronous: str = "FULL"
+) -> SqlEventStore:
     return SqlEventStore(location, read_only=read_only, synchronous=synchronous)

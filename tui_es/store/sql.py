@@ -130,7 +130,9 @@ class SqlTransaction:
         return committed
 
     def head_position(self) -> int:
-        return int(self.conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one())
+        return int(
+            self.conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one()
+        )
 
     def save_snapshot(self, snapshot: SerializedSnapshot) -> None:
         where = and_(
@@ -143,12 +145,16 @@ class SqlTransaction:
             "payload": dumps(snapshot.payload),
         }
         if snapshot.current_snapshot == 1:
-            exists = self.conn.execute(select(func.count()).select_from(SNAPSHOTS).where(where)).scalar_one()
+            exists = self.conn.execute(
+                select(func.count()).select_from(SNAPSHOTS).where(where)
+            ).scalar_one()
             if exists:
                 raise AggregateConflict()
             self.conn.execute(
                 insert(SNAPSHOTS).values(
-                    aggregate_type=snapshot.aggregate_type, aggregate_id=snapshot.aggregate_id, **values
+                    aggregate_type=snapshot.aggregate_type,
+                    aggregate_id=snapshot.aggregate_id,
+                    **values,
                 )
             )
             return
@@ -173,7 +179,9 @@ class SqlTransaction:
         return [_row_to_event(r) for r in rows]
 
     def checkpoint(self, name: str) -> int:
-        value = self.conn.execute(select(CHECKPOINTS.c.position).where(CHECKPOINTS.c.name == name)).scalar()
+        value = self.conn.execute(
+            select(CHECKPOINTS.c.position).where(CHECKPOINTS.c.name == name)
+        ).scalar()
         return int(value or 0)
 
     def set_checkpoint(self, name: str, position: int) -> None:
@@ -195,7 +203,9 @@ class SqlTransaction:
                     insert(table).values(view_id=row.view_id, version=row.version, payload=payload)
                 )
             except IntegrityError:
-                raise AggregateConflict(f"view {view} {row.view_id!r} changed under the update") from None
+                raise AggregateConflict(
+                    f"view {view} {row.view_id!r} changed under the update"
+                ) from None
             return
         result = self.conn.execute(
             update(table)
@@ -249,7 +259,9 @@ class SqlEventStore:
                 "sqlite://", creator=lambda: _sqlite_connect(uri), poolclass=NullPool
             )
         else:
-            engine = create_engine(self.url, poolclass=NullPool if database in ("", ":memory:") else None)
+            engine = create_engine(
+                self.url, poolclass=NullPool if database in ("", ":memory:") else None
+            )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -316,7 +328,9 @@ class SqlEventStore:
 
     def _load_view(self, conn: Connection, view: str, view_id: str) -> ViewRow | None:
         table = self.view_table(view)
-        row = conn.execute(select(table.c.version, table.c.payload).where(table.c.view_id == view_id)).first()
+        row = conn.execute(
+            select(table.c.version, table.c.payload).where(table.c.view_id == view_id)
+        ).first()
         return None if row is None else ViewRow(view_id, int(row[0]), _load(row[1]))
 
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
@@ -370,7 +384,10 @@ class SqlEventStore:
     def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
         query = (
             select(SNAPSHOTS.c.payload, SNAPSHOTS.c.last_sequence, SNAPSHOTS.c.current_snapshot)
-            .where(SNAPSHOTS.c.aggregate_type == aggregate_type, SNAPSHOTS.c.aggregate_id == aggregate_id)
+            .where(
+                SNAPSHOTS.c.aggregate_type == aggregate_type,
+                SNAPSHOTS.c.aggregate_id == aggregate_id,
+            )
             .order_by(SNAPSHOTS.c.last_sequence.desc())
             .limit(1)
         )
@@ -422,11 +439,16 @@ class SqlEventStore:
 
     def head_position(self) -> int:
         with self._read() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one())
+            return int(
+                conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one()
+            )
 
     def checkpoints(self) -> dict[str, int]:
         with self._read() as conn:
-            return {r[0]: int(r[1]) for r in conn.execute(select(CHECKPOINTS.c.name, CHECKPOINTS.c.position))}
+            return {
+                r[0]: int(r[1])
+                for r in conn.execute(select(CHECKPOINTS.c.name, CHECKPOINTS.c.position))
+            }
 
     def aggregate_ids(self, aggregate_type: str, prefix: str = "", limit: int = 50) -> list[str]:
         query = select(EVENTS.c.aggregate_id).where(

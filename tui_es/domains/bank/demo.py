@@ -34,17 +34,24 @@ def demo_script(accounts: int, events_per_account: int, seed: int = 7) -> Iterat
     for offset, account in steps:
         moment = (START + timedelta(seconds=offset)).isoformat()
         if remaining[account] == events_per_account:
-            command: OpenAccount | DepositMoney | WithdrawMoney | WriteCheck = OpenAccount(account_id=account)
+            command: OpenAccount | DepositMoney | WithdrawMoney | WriteCheck = OpenAccount(
+                account_id=account
+            )
         else:
             roll = rng.random()
             balance = balances[account]
             if roll < 0.45 or balance < 20:
                 command = DepositMoney(amount=round(rng.uniform(20, 1500), 2))
             elif roll < 0.75:
-                command = WithdrawMoney(amount=float(rng.choice((20, 40, 60, 100, 200))), atm_id=rng.choice(ATMS))
+                command = WithdrawMoney(
+                    amount=float(rng.choice((20, 40, 60, 100, 200))), atm_id=rng.choice(ATMS)
+                )
             else:
                 checks[account] += 1
-                command = WriteCheck(check_number=str(checks[account]), amount=round(rng.uniform(5, balance * 0.6), 2))
+                command = WriteCheck(
+                    check_number=str(checks[account]),
+                    amount=round(rng.uniform(5, balance * 0.6), 2),
+                )
             if isinstance(command, WithdrawMoney | WriteCheck) and command.amount > balance:
                 command = DepositMoney(amount=round(rng.uniform(20, 500), 2))
         remaining[account] -= 1

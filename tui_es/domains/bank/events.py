@@ -36,7 +36,9 @@ class CustomerWroteCheck(DomainEvent):
     balance: float
 
 
-BankAccountEvent = AccountOpened | CustomerDepositedMoney | CustomerWithdrewCash | CustomerWroteCheck
+BankAccountEvent = (
+    AccountOpened | CustomerDepositedMoney | CustomerWithdrewCash | CustomerWroteCheck
+)
 
 EVENTS: MessageSet = MessageSet(
     "event", [AccountOpened, CustomerDepositedMoney, CustomerWithdrewCash, CustomerWroteCheck]

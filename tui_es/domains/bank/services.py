@@ -30,7 +30,9 @@ class BankAccountServices:
     ``atm rule violation`` and ``check invalid`` errors on purpose.
     """
 
-    def __init__(self, *, reject_atm_withdrawals: bool = False, reject_checks: bool = False) -> None:
+    def __init__(
+        self, *, reject_atm_withdrawals: bool = False, reject_checks: bool = False
+    ) -> None:
         self.reject_atm_withdrawals = reject_atm_withdrawals
         self.reject_checks = reject_checks
 
