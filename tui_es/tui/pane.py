@@ -1,0 +1,34 @@
+"""What every dashboard pane shares: the application it shows, its help, its store hooks."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.widget import Widget
+
+from tui_es.es.application import Application
+from tui_es.es.envelope import EventEnvelope
+
+
+class StorePane(Widget):
+    """A pane over one :class:`Application`.
+
+    The app calls ``store_changed`` when the head of the log moves (from this
+    app or another process) and ``events_committed`` when this app committed
+    events; panes reload what they show in their own thread workers.
+    """
+
+    TITLE: ClassVar[str] = ""
+    HELP: ClassVar[str] = ""  # Markdown shown by F1 when the pane has focus
+
+    def __init__(
+        self, application: Application, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.application = application
+
+    def store_changed(self, head: int) -> None:
+        """The log's head is now ``head``."""
+
+    def events_committed(self, envelopes: list[EventEnvelope]) -> None:
+        """This app just committed ``envelopes``."""
