@@ -430,7 +430,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help, or a usage error argparse already printed
+        return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT
     handler = COMMANDS[args.command or "ui"]
     try:
         return handler(args)

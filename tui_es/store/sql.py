@@ -19,7 +19,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
-    Row,
     Table,
     and_,
     create_engine,
@@ -67,7 +66,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _row_to_event(row: Row[Any]) -> SerializedEvent:
+def _row_to_event(row: Any) -> SerializedEvent:
     return SerializedEvent(
         aggregate_type=row[0],
         aggregate_id=row[1],
@@ -470,7 +469,8 @@ class SqlEventStore:
             return int(conn.execute(query).scalar() or 0)
 
     def table_names(self) -> list[str]:
-        return self._guard(lambda: inspect(self.engine).get_table_names())
+        names: list[str] = self._guard(lambda: inspect(self.engine).get_table_names())
+        return names
 
 
 def _sqlite_connect(uri: str, uri_flag: bool = True, **_: Any) -> Any:

@@ -30,8 +30,7 @@ def demo_script(accounts: int, events_per_account: int, seed: int = 7) -> Iterat
         steps.extend((offset, account) for offset in offsets)
     steps.sort()
     checks = dict.fromkeys(ids, 1000)
-    session = 0
-    for offset, account in steps:
+    for session, (offset, account) in enumerate(steps, start=1):
         moment = (START + timedelta(seconds=offset)).isoformat()
         if remaining[account] == events_per_account:
             command: OpenAccount | DepositMoney | WithdrawMoney | WriteCheck = OpenAccount(
@@ -59,7 +58,6 @@ def demo_script(accounts: int, events_per_account: int, seed: int = 7) -> Iterat
             balances[account] += command.amount
         elif isinstance(command, WithdrawMoney | WriteCheck):
             balances[account] -= command.amount
-        session += 1
         meta = {
             "correlation_id": f"visit-{seed:x}-{session // 3:06d}",
             "uri": f"/account/{account}",
