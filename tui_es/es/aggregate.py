@@ -24,7 +24,7 @@ class Aggregate(BaseModel):
     commands: ClassVar[MessageSet[Command]]
     events: ClassVar[MessageSet[DomainEvent]]
 
-    def handle(self, command: Command, services: Any, sink: EventSink) -> None:
+    def handle(self, command: Command, services: Any, sink: EventSink[Any]) -> None:
         """Check the command against the current state and write events to the sink.
 
         Raise a :class:`~tui_es.es.errors.DomainError` to reject it; then nothing

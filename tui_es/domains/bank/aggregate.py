@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from tui_es.domains.bank.commands import (
     COMMANDS,
@@ -36,7 +36,7 @@ class BankAccount(Aggregate):
     account_id: str = ""
     balance: float = 0.0
 
-    def handle(self, command: Command, services: BankAccountApi, sink: EventSink) -> None:  # type: ignore[override]
+    def handle(self, command: Command, services: BankAccountApi, sink: EventSink[Any]) -> None:
         match command:
             case OpenAccount(account_id=account_id):
                 sink.write(AccountOpened(account_id=account_id))

@@ -27,4 +27,6 @@ class WriteCheck(Command):
 
 BankAccountCommand = OpenAccount | DepositMoney | WithdrawMoney | WriteCheck
 
-COMMANDS: MessageSet = MessageSet("command", [OpenAccount, DepositMoney, WithdrawMoney, WriteCheck])
+COMMANDS: MessageSet[Command] = MessageSet(
+    "command", [OpenAccount, DepositMoney, WithdrawMoney, WriteCheck]
+)

@@ -40,7 +40,7 @@ BankAccountEvent = (
     AccountOpened | CustomerDepositedMoney | CustomerWithdrewCash | CustomerWroteCheck
 )
 
-EVENTS: MessageSet = MessageSet(
+EVENTS: MessageSet[DomainEvent] = MessageSet(
     "event", [AccountOpened, CustomerDepositedMoney, CustomerWithdrewCash, CustomerWroteCheck]
 )
 
