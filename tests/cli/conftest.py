@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +24,11 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(store_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Run ``tui-es`` in-process against this test's own SQLite file."""
-    monkeypatch.setenv("TUI_ES_DB", str(store_path))
+def cli(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Cli:
+    """Run ``tui-es`` in-process against this test's own database (each backend in turn)."""
+    monkeypatch.setenv("TUI_ES_DB", store_url)
 
     def invoke(*argv: str) -> Result:
         capsys.readouterr()

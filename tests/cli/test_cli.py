@@ -136,7 +136,11 @@ def test_events_filters_and_paging(cli: Cli) -> None:
 
 def test_events_are_printed_as_stored_without_upcasting(cli: Cli) -> None:
     cli("demo")
-    old = [e for e in cli("events", "--type", "CustomerWithdrewCash").lines() if e["event_version"] == "1.0"]
+    old = [
+        e
+        for e in cli("events", "--type", "CustomerWithdrewCash").lines()
+        if e["event_version"] == "1.0"
+    ]
     assert old, "the demo history ships withdrawals stored at 1.0"
     assert "atm_id" not in old[0]["payload"]["CustomerWithdrewCash"]
 
@@ -158,7 +162,9 @@ def test_state_at_version_and_time(cli: Cli) -> None:
 def test_view_lists_rows_and_missing_row_exits_1(cli: Cli) -> None:
     _curl(cli)
     rows = cli("view", "account_query").lines()
-    assert rows == [{"view_id": "test-acct-1234", "version": 4, "payload": json.loads(CQRS_DEMO_VIEW)}]
+    assert rows == [
+        {"view_id": "test-acct-1234", "version": 4, "payload": json.loads(CQRS_DEMO_VIEW)}
+    ]
     missing = cli("view", "account_query", "nobody")
     assert missing.code == 1 and "nobody" in missing.err
 
@@ -239,12 +245,16 @@ def test_default_store_is_created_with_the_demo_history(tmp_path: Path) -> None:
 def test_follow_prints_events_appended_later(tmp_path: Path) -> None:
     db = str(tmp_path / "follow.sqlite")
     base = [sys.executable, "-m", "tui_es", "--db", db]
-    subprocess.run([*base, "exec", "f", '{"OpenAccount":{"account_id":"f"}}'], check=True, capture_output=True)
+    subprocess.run(
+        [*base, "exec", "f", '{"OpenAccount":{"account_id":"f"}}'], check=True, capture_output=True
+    )
     follower = subprocess.Popen([*base, "events", "--follow"], stdout=subprocess.PIPE, text=True)
     try:
         assert follower.stdout is not None
         first = json.loads(follower.stdout.readline())
-        subprocess.run([*base, "exec", "f", '{"DepositMoney":{"amount":2.0}}'], check=True, capture_output=True)
+        subprocess.run(
+            [*base, "exec", "f", '{"DepositMoney":{"amount":2.0}}'], check=True, capture_output=True
+        )
         second = json.loads(follower.stdout.readline())
     finally:
         follower.kill()
@@ -253,7 +263,7 @@ def test_follow_prints_events_appended_later(tmp_path: Path) -> None:
     assert second["payload"] == {"CustomerDepositedMoney": {"amount": 2.0, "balance": 2.0}}
 
 
-def test_read_only_store_refuses_exec_with_exit_3(cli: Cli, store_path: Path) -> None:
+def test_read_only_store_refuses_exec_with_exit_3(cli: Cli) -> None:
     _curl(cli)
     result = cli("--read-only", "exec", "test-acct-1234", '{"DepositMoney":{"amount":1.0}}')
     assert result.code == 3 and "read-only" in result.err

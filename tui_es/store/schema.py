@@ -7,10 +7,13 @@ exactly cqrs-es's. ``projection_checkpoints`` is tui-es's own.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, SmallInteger, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 from tui_es.es.views import check_identifier
+from tui_es.store.types import JsonDocument
 
 # Strings that are keys are bounded so that MySQL can index them (cqrs-es's
 # MySQL schema uses varchar(255) for the same columns).
@@ -26,8 +29,8 @@ class EventRow(SQLModel, table=True):
     sequence: int = Field(sa_type=BigInteger, primary_key=True)
     event_type: str = Field(sa_type=Text)
     event_version: str = Field(sa_type=Text)
-    payload: str = Field(sa_type=Text)
-    metadata_: str = Field(sa_column_kwargs={"name": "metadata"}, sa_type=Text)
+    payload: dict[str, Any] = Field(sa_type=JsonDocument)
+    metadata_: dict[str, Any] = Field(sa_column_kwargs={"name": "metadata"}, sa_type=JsonDocument)
     position: int = Field(sa_type=BigInteger)
     recorded_at: str | None = Field(default=None, sa_type=String(40))
 
@@ -39,7 +42,7 @@ class SnapshotRow(SQLModel, table=True):
     aggregate_id: str = Field(sa_type=KEY, primary_key=True)
     last_sequence: int = Field(sa_type=BigInteger, primary_key=True)
     current_snapshot: int = Field(sa_type=BigInteger)
-    payload: str = Field(sa_type=Text)
+    payload: dict[str, Any] = Field(sa_type=JsonDocument)
 
 
 class CheckpointRow(SQLModel, table=True):
@@ -49,9 +52,24 @@ class CheckpointRow(SQLModel, table=True):
     position: int = Field(sa_type=BigInteger)
 
 
+class HeadRow(SQLModel, table=True):
+    """The last position given, in a single row (id 1).
+
+    Every write transaction locks this row first, so writers take positions
+    one after the other and commit in position order: a reader following the
+    log by position never sees position n+1 before n is visible.
+    """
+
+    __tablename__ = "events_head"
+
+    id: int = Field(sa_type=SmallInteger, primary_key=True)
+    position: int = Field(sa_type=BigInteger)
+
+
 EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]
 SNAPSHOTS: Table = SnapshotRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[attr-defined]
+HEAD: Table = HeadRow.__table__  # type: ignore[attr-defined]
 METADATA: MetaData = SQLModel.metadata
 
 
@@ -65,5 +83,5 @@ def view_table(name: str, metadata: MetaData) -> Table:
         metadata,
         Column("view_id", KEY, primary_key=True),
         Column("version", BigInteger, nullable=False),
-        Column("payload", Text, nullable=False),
+        Column("payload", JsonDocument, nullable=False),
     )

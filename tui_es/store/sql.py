@@ -20,7 +20,9 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
+    Text,
     and_,
+    cast,
     create_engine,
     delete,
     event,
@@ -44,7 +46,8 @@ from tui_es.es.errors import (
 from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
 from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
-from tui_es.store.schema import CHECKPOINTS, EVENTS, METADATA, SNAPSHOTS, view_table
+from tui_es.store.schema import CHECKPOINTS, EVENTS, HEAD, METADATA, SNAPSHOTS, view_table
+from tui_es.store.types import dumps
 from tui_es.store.url import redact, resolve_url
 
 _COLUMNS = (
@@ -61,11 +64,6 @@ _COLUMNS = (
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 
-def dumps(value: Any) -> str:
-    """Compact JSON, as serde_json writes it (``{"a":1.0}``)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _row_to_event(row: Any) -> SerializedEvent:
     return SerializedEvent(
         aggregate_type=row[0],
@@ -73,16 +71,11 @@ def _row_to_event(row: Any) -> SerializedEvent:
         sequence=row[2],
         event_type=row[3],
         event_version=row[4],
-        payload=_load(row[5]),
-        metadata=_load(row[6]),
+        payload=row[5],
+        metadata=row[6],
         position=row[7],
         recorded_at=row[8],
     )
-
-
-def _load(value: Any) -> Any:
-    # Servers with a json column hand back parsed values; SQLite hands back text.
-    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def _translate(error: SQLAlchemyError, url: str) -> AggregateError:
@@ -98,11 +91,28 @@ class SqlTransaction:
     def __init__(self, store: SqlEventStore, conn: Connection) -> None:
         self.store = store
         self.conn = conn
+        self._head = self._lock_head()
+
+    def _lock_head(self) -> int:
+        """Take the log's write lock (the events_head row) for the whole transaction.
+
+        Holding it serializes every writer: positions are given in commit order
+        and checkpoints are read and moved by one transaction at a time. The
+        events' own maximum guards against a head row left behind by a writer
+        that did not move it.
+        """
+        locked = self.conn.execute(
+            select(HEAD.c.position).where(HEAD.c.id == 1).with_for_update()
+        ).scalar()
+        if locked is None:
+            self.conn.execute(insert(HEAD).values(id=1, position=0))
+            locked = 0
+        return max(int(locked), self.head_position())
 
     def append(self, events: Sequence[SerializedEvent]) -> list[SerializedEvent]:
         if not events:
             return []
-        head = self.head_position()
+        head = self._head
         now = self.store.clock()
         committed = [
             replace(e, position=head + i, recorded_at=e.recorded_at or now)
@@ -115,8 +125,8 @@ class SqlTransaction:
                 "sequence": e.sequence,
                 "event_type": e.event_type,
                 "event_version": e.event_version,
-                "payload": dumps(e.payload),
-                "metadata": dumps(e.metadata),
+                "payload": e.payload,
+                "metadata": e.metadata,
                 "position": e.position,
                 "recorded_at": e.recorded_at,
             }
@@ -126,6 +136,8 @@ class SqlTransaction:
             self.conn.execute(insert(EVENTS), rows)
         except IntegrityError:
             raise AggregateConflict() from None
+        self._head = head + len(committed)
+        self.conn.execute(update(HEAD).where(HEAD.c.id == 1).values(position=self._head))
         return committed
 
     def head_position(self) -> int:
@@ -141,7 +153,7 @@ class SqlTransaction:
         values = {
             "last_sequence": snapshot.last_sequence,
             "current_snapshot": snapshot.current_snapshot,
-            "payload": dumps(snapshot.payload),
+            "payload": snapshot.payload,
         }
         if snapshot.current_snapshot == 1:
             exists = self.conn.execute(
@@ -195,7 +207,7 @@ class SqlTransaction:
 
     def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:
         table = self.store.view_table(view)
-        payload = dumps(row.payload)
+        payload = row.payload
         if expected_version == 0:
             try:
                 self.conn.execute(
@@ -243,12 +255,31 @@ class SqlEventStore:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         self.engine = self._make_engine(synchronous.upper())
         if create and not read_only:
-            self._guard(lambda: METADATA.create_all(self.engine))
+            self._guard(self._create_schema)
+
+    def _create_schema(self) -> None:
+        METADATA.create_all(self.engine)
+        with self.engine.connect() as conn, conn.begin():
+            if conn.execute(select(func.count()).select_from(HEAD)).scalar_one() == 0:
+                top = conn.execute(
+                    select(func.coalesce(func.max(EVENTS.c.position), 0))
+                ).scalar_one()
+                conn.execute(insert(HEAD).values(id=1, position=int(top)))
 
     # -- connection ------------------------------------------------------------------
     def _make_engine(self, synchronous: str) -> Engine:
         if self.dialect != "sqlite":
-            return create_engine(self.url, pool_pre_ping=True)
+            options: dict[str, Any] = {
+                "pool_pre_ping": True,
+                "json_serializer": dumps,
+                "json_deserializer": json.loads,
+            }
+            if self.dialect in ("mysql", "mariadb"):
+                # Each statement sees what is committed; the head lock does the rest.
+                options["isolation_level"] = "READ COMMITTED"
+            if self.read_only:
+                options["execution_options"] = {"postgresql_readonly": True}
+            return create_engine(self.url, **options)
         database = self.url.database or ""
         if database and database != ":memory:" and not self.read_only:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -330,7 +361,7 @@ class SqlEventStore:
         row = conn.execute(
             select(table.c.version, table.c.payload).where(table.c.view_id == view_id)
         ).first()
-        return None if row is None else ViewRow(view_id, int(row[0]), _load(row[1]))
+        return None if row is None else ViewRow(view_id, int(row[0]), row[1])
 
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
         with self._read() as conn:
@@ -343,7 +374,7 @@ class SqlEventStore:
         if limit is not None:
             query = query.limit(limit)
         with self._read() as conn:
-            return [ViewRow(r[0], int(r[1]), _load(r[2])) for r in conn.execute(query)]
+            return [ViewRow(r[0], int(r[1]), r[2]) for r in conn.execute(query)]
 
     def view_count(self, view: str) -> int:
         table = self.view_table(view)
@@ -394,10 +425,7 @@ class SqlEventStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        try:
-            payload = _load(row[0])
-        except ValueError:
-            payload = {}  # unreadable JSON: the framework ignores it and replays
+        payload = row[0] if isinstance(row[0], dict) else {}
         return SerializedSnapshot(aggregate_type, aggregate_id, payload, int(row[1]), int(row[2]))
 
     def _filtered(self, query: Any, f: EventFilter) -> Any:
@@ -409,7 +437,7 @@ class SqlEventStore:
             query = query.where(EVENTS.c.event_type == f.event_type)
         if f.text:
             escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(EVENTS.c.payload.like(f"%{escaped}%", escape="\\"))
+            query = query.where(cast(EVENTS.c.payload, Text).like(f"%{escaped}%", escape="\\"))
         return query
 
     def read_events(

@@ -1,0 +1,97 @@
+"""What is particular to SQLite: the file's schema, WAL and fsync settings, URLs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tui_es.domains.bank import DOMAIN
+from tui_es.es import Application
+from tui_es.store import SqlEventStore, redact, resolve_url
+
+
+def _columns(path: Path, table: str) -> list[tuple[str, str, int, int]]:
+    with sqlite3.connect(path) as db:
+        return [(r[1], r[2], r[3], r[5]) for r in db.execute(f"PRAGMA table_info({table})")]
+
+
+def test_tables_have_cqrs_es_shapes(sqlite_app: Application, store_path: Path) -> None:
+    events = _columns(store_path, "events")
+    names = [c[0] for c in events]
+    assert names[:7] == [
+        "aggregate_type",
+        "aggregate_id",
+        "sequence",
+        "event_type",
+        "event_version",
+        "payload",
+        "metadata",
+    ]
+    assert set(names[7:]) == {"position", "recorded_at"}
+    primary_key = sorted((c[3], c[0]) for c in events if c[3])
+    assert [name for _, name in primary_key] == ["aggregate_type", "aggregate_id", "sequence"]
+    snapshots = [c[0] for c in _columns(store_path, "snapshots")]
+    assert snapshots == [
+        "aggregate_type",
+        "aggregate_id",
+        "last_sequence",
+        "current_snapshot",
+        "payload",
+    ]
+    view = _columns(store_path, "account_query")
+    assert [c[0] for c in view] == ["view_id", "version", "payload"]
+    assert [c[0] for c in view if c[3]] == ["view_id"]
+    with sqlite3.connect(store_path) as db:
+        indexes = {r[1]: r[2] for r in db.execute("PRAGMA index_list(events)")}
+    assert indexes.get("events_position") == 1  # unique
+
+
+def test_wal_and_full_synchronous_by_default(store_path: Path) -> None:
+    store = SqlEventStore(store_path)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    store.close()
+    relaxed = SqlEventStore(store_path, synchronous="normal")
+    with relaxed.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    relaxed.close()
+    with pytest.raises(ValueError, match="synchronous"):
+        SqlEventStore(store_path, synchronous="sometimes")
+
+
+def test_reopening_creates_only_what_is_missing(store_path: Path) -> None:
+    with sqlite3.connect(store_path) as db:
+        db.execute(
+            "CREATE TABLE account_query (view_id text PRIMARY KEY, version bigint, payload json)"
+        )
+        db.execute("INSERT INTO account_query VALUES ('kept', 3, '{\"balance\": 1.0}')")
+    app = Application(DOMAIN, SqlEventStore(store_path), catch_up=False)
+    row = app.store.load_view("account_query", "kept")
+    assert row is not None and row.version == 3 and row.payload == {"balance": 1.0}
+
+
+def test_password_never_shown() -> None:
+    url = "postgresql+psycopg://tui:s3cret-pw@db.example:5432/events"
+    assert "s3cret-pw" not in redact(url)
+    assert "s3cret-pw" not in str(redact(resolve_url(url)))
+    assert redact(url).startswith("postgresql+psycopg://tui:***@")
+
+
+def test_a_path_means_sqlite(tmp_path: Path) -> None:
+    url = resolve_url(tmp_path / "x.db")
+    assert url.get_backend_name() == "sqlite" and url.database == str(tmp_path / "x.db")
+
+
+def test_read_only_store_changes_no_byte(demo_app: Application, store_path: Path) -> None:
+    demo_app.store.close()
+    before = store_path.read_bytes()
+    store = SqlEventStore(store_path, read_only=True)
+    app = Application(DOMAIN, store)
+    assert len(store.read_events()) == 84
+    app.state(store.aggregate_ids("account")[0])
+    app.store.view_rows("account_query")
+    store.close()
+    assert store_path.read_bytes() == before
