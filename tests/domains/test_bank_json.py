@@ -351,7 +351,7 @@ def test_funds_are_checked_before_the_service_is_called(command: Any) -> None:
 
     spy = SpyServices()
     app, store = funded_app(spy)
-    with pytest.raises(UserError, match="^funds not available$"):
+    with pytest.raises(UserError, match=r"^funds not available$"):
         app.execute("acct", command)
     assert spy.calls == []
     assert store.head_position() == 2

@@ -127,11 +127,11 @@ def test_given_and_and_accumulate_in_order() -> None:
 
 
 def test_given_events_set_the_state_the_command_sees() -> None:
-    TestFramework(BankAccount).given(
-        [CustomerDepositedMoney(amount=1.0, balance=1.0)]
-    ).and_([CustomerDepositedMoney(amount=2.0, balance=3.0)]).when(
-        DepositMoney(amount=4.0)
-    ).then_expect_events([CustomerDepositedMoney(amount=4.0, balance=7.0)])
+    TestFramework(BankAccount).given([CustomerDepositedMoney(amount=1.0, balance=1.0)]).and_(
+        [CustomerDepositedMoney(amount=2.0, balance=3.0)]
+    ).when(DepositMoney(amount=4.0)).then_expect_events(
+        [CustomerDepositedMoney(amount=4.0, balance=7.0)]
+    )
 
 
 def test_with_services_passes_the_services_to_handle() -> None:

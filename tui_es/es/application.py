@@ -10,9 +10,9 @@ from tui_es.es.codec import EventCodec
 from tui_es.es.dispatcher import Progress, ProjectionDispatcher
 from tui_es.es.domain import Domain
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
-from tui_es.es.framework import AggregateContext, CqrsFramework, RetryPolicy
+from tui_es.es.framework import AggregateContext, CqrsFramework, RetryPolicy, parse_time
 from tui_es.es.importing import validate_lines
-from tui_es.es.messages import Command
+from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.replay import AggregateHistory
 from tui_es.es.snapshots import SnapshotPolicy
 from tui_es.es.store import EventStore
@@ -73,10 +73,16 @@ class Application:
             aggregate_type, command = self.parse_command(command, aggregate_type)
         elif aggregate_type is None:
             aggregate_type = next(
-                a.aggregate_type
-                for a in self.domain.aggregates
-                if command.type_name() in a.commands
+                (
+                    a.aggregate_type
+                    for a in self.domain.aggregates
+                    if command.type_name() in a.commands
+                ),
+                None,
             )
+            if aggregate_type is None:
+                known = ", ".join(n for a in self.domain.aggregates for n in a.commands.names())
+                raise InvalidMessage(f"unknown command {command.type_name()!r} (known: {known})")
         return self.framework(aggregate_type).execute(aggregate_id, command, metadata)
 
     def load(self, aggregate_id: str, aggregate_type: str | None = None) -> AggregateContext[Any]:
@@ -97,6 +103,8 @@ class Application:
         """The state after ``version`` events, or as it was at time ``at``; now if neither."""
         cls = self.domain.aggregate(aggregate_type)
         if at is not None:
+            # stored times are compared as strings: bring ``at`` to the same spelling
+            at = parse_time(at)
             version = self.store.sequence_at_time(cls.aggregate_type, aggregate_id, at)
         if version is None:
             context = self.load(aggregate_id, cls.aggregate_type)

@@ -69,7 +69,14 @@ class EventCodec:
 
     def decode(self, stored: SerializedEvent) -> EventEnvelope:
         """Upcast and decode one row; a row that does not fit raises DeserializationError."""
-        event = self.upcasters.apply(stored) if self.upcasters else stored
+        try:
+            event = self.upcasters.apply(stored) if self.upcasters else stored
+        except Exception as e:  # an upcaster that cannot read this stored payload
+            raise DeserializationError(
+                f"{describe_row(stored)}: {stored.event_type} {stored.event_version} could not "
+                f"be upcast: {type(e).__name__}: {e}",
+                position=stored.position,
+            ) from e
         try:
             payload = self.decode_payload(event)
         except InvalidMessage as e:

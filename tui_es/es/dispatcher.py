@@ -155,6 +155,10 @@ class ProjectionDispatcher:
     ) -> int:
         """Empty a view and fold the log into it again, from ``from_position`` on."""
         view = self.view(name)
+        head = store.head_position()
+        if not 0 <= from_position <= head:
+            # a checkpoint past the head would make the view skip the next commits
+            raise ValueError(f"from_position {from_position} is outside the log (0..{head})")
         with store.transaction() as tx:
             tx.clear_view(view.name)
             tx.set_checkpoint(view.name, from_position)

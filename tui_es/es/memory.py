@@ -143,8 +143,10 @@ class InMemoryEventStore:
         until_sequence: int | None = None,
     ) -> list[SerializedEvent]:
         stream = self._state.streams.get((aggregate_type, aggregate_id), [])
-        # Sequences are contiguous from 1, so a sequence is also an index.
-        return stream[after_sequence:until_sequence]
+        # Sequences are contiguous from 1, so a sequence is also an index (never
+        # a negative one: that would count from the end).
+        until = None if until_sequence is None else max(until_sequence, 0)
+        return stream[max(after_sequence, 0) : until]
 
     def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
         return self._state.snapshots.get((aggregate_type, aggregate_id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tui_es.es.aggregate import Aggregate
 from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.framework import parse_time
 from tui_es.es.store import NO_FILTER, EventFilter, EventStore
 
 
@@ -75,7 +76,8 @@ class AggregateHistory:
         return self.envelopes[version - 1] if version >= 1 else None
 
     def version_at(self, at: str) -> int:
-        """The last version recorded at or before ``at`` (RFC 3339, UTC)."""
+        """The last version recorded at or before ``at`` (RFC 3339, any zone)."""
+        at = parse_time(at)  # stored times are compared as strings, in this spelling
         version = 0
         for envelope in self.envelopes:
             if (envelope.recorded_at or "") <= at:

@@ -25,7 +25,7 @@ class SemanticVersion:
     @classmethod
     def parse(cls, text: str) -> SemanticVersion:
         """``"2"`` is 2.0.0, ``"2.3"`` 2.3.0; parts past the third are ignored."""
-        match = _VERSION.match(text)
+        match = _VERSION.fullmatch(text)  # not match: its $ accepts a trailing newline
         if match is None:
             raise SemanticVersionError(f"not a semantic version: {text!r}")
         major, minor, patch = match.groups()

@@ -62,6 +62,7 @@ _COLUMNS = (
     EVENTS.c.recorded_at,
 )
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+NOTIFY_CHANNEL = "tui_es_events"
 
 
 def _row_to_event(row: Any) -> SerializedEvent:
@@ -138,6 +139,9 @@ class SqlTransaction:
             raise AggregateConflict() from None
         self._head = head + len(committed)
         self.conn.execute(update(HEAD).where(HEAD.c.id == 1).values(position=self._head))
+        if self.store.dialect == "postgresql":
+            # delivered when (and only if) the transaction commits
+            self.conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, str(self._head))))
         return committed
 
     def head_position(self) -> int:

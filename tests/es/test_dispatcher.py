@@ -1,0 +1,349 @@
+"""The projection dispatcher: views in the commit's transaction, catch-up, rebuild, queries."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter as Tally
+from typing import Any
+
+import pytest
+from counter_domain import (
+    COUNTER_VIEW,
+    Add,
+    Counter,
+    CounterView,
+    Incremented,
+    Step,
+    counter_domain,
+)
+
+from tui_es.domains.bank import DOMAIN, DepositMoney, OpenAccount, WithdrawMoney, WriteCheck
+from tui_es.es import (
+    Application,
+    CqrsFramework,
+    EventCodec,
+    EventEnvelope,
+    InMemoryEventStore,
+    ProjectionDispatcher,
+    ViewProjection,
+)
+
+VIEW = COUNTER_VIEW.name
+
+
+def run_bank_script(app: Application) -> None:
+    for account in ("acct-1", "acct-2", "acct-3"):
+        app.execute(account, OpenAccount(account_id=account))
+    for i in range(1, 6):
+        for account in ("acct-1", "acct-2", "acct-3"):
+            app.execute(account, DepositMoney(amount=float(10 * i)))
+    app.execute("acct-1", WithdrawMoney(amount=5.0, atm_id="ATM-1"))
+    app.execute("acct-2", WriteCheck(check_number="101", amount=7.5))
+
+
+def test_views_are_updated_in_the_commit() -> None:
+    store = InMemoryEventStore()
+    app = Application(DOMAIN, store)
+    app.execute("acct-1", OpenAccount(account_id="acct-1"))
+    row = store.load_view("account_query", "acct-1")
+    assert row is not None
+    assert row.payload["account_id"] == "acct-1"
+    assert store.checkpoints()["account_query"] == store.head_position() == 1
+    app.execute("acct-1", DepositMoney(amount=3.0))
+    row = store.load_view("account_query", "acct-1")
+    assert row is not None and row.payload["balance"] == 3.0
+    assert store.checkpoints()["account_query"] == store.head_position() == 2
+
+
+class Boom(Exception):
+    pass
+
+
+class FailingView(CounterView):
+    def update(self, envelope: EventEnvelope) -> None:
+        if envelope.sequence == 3:
+            raise Boom("view failed")
+        super().update(envelope)
+
+
+def test_a_failing_view_rolls_back_the_events() -> None:
+    store = InMemoryEventStore()
+    failing = ViewProjection("failing", FailingView, frozenset({"counter"}))
+    domain = dataclasses.replace(counter_domain(), views=(COUNTER_VIEW, failing))
+    app = Application(domain, store)
+    app.execute("a", Add(times=2))
+    before = (store.read_events(), store.checkpoints(), store.view_rows(VIEW))
+    with pytest.raises(Boom):
+        app.execute("a", Add(times=2))  # sequences 3 and 4: the view fails on 3
+    assert (store.read_events(), store.checkpoints(), store.view_rows(VIEW)) == before
+    assert store.head_position() == 2
+
+
+def test_view_version_counts_the_events_folded_into_the_row() -> None:
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store)
+    app.execute("a", Add(times=3))
+    app.execute("b", Add(times=1))
+    app.execute("a", Step())
+    a = store.load_view(VIEW, "a")
+    b = store.load_view(VIEW, "b")
+    assert a is not None and b is not None
+    assert a.version == 5
+    assert a.payload["count"] == 4
+    assert a.payload["sequences"] == [1, 2, 3, 4, 5]
+    assert b.version == 1
+    app.rebuild()
+    assert store.load_view(VIEW, "a") == a
+    assert store.load_view(VIEW, "b") == b
+
+
+def append_directly(
+    store: InMemoryEventStore, app_codec: EventCodec, plan: list[tuple[str, int]]
+) -> None:
+    """Write events as another program would: no dispatcher, no views."""
+    for aggregate_id, times in plan:
+        with store.transaction() as tx:
+            last = tx.last_sequence("counter", aggregate_id)
+            tx.append(
+                [
+                    app_codec.serialize("counter", aggregate_id, last + i, Incremented(), {})
+                    for i in range(1, times + 1)
+                ]
+            )
+
+
+def test_a_view_behind_the_log_catches_up_on_start() -> None:
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store)
+    app.execute("a", Add(times=2))
+    append_directly(store, app.codec, [("a", 3), ("b", 2), ("c", 1)])
+    assert store.checkpoints()[VIEW] == 2
+    row = store.load_view(VIEW, "a")
+    assert row is not None and row.payload["count"] == 2
+
+    caught_up = Application(counter_domain(), store)
+    assert store.checkpoints()[VIEW] == store.head_position() == 8
+    live = store.view_rows(VIEW)
+    assert {r.view_id: r.payload["count"] for r in live} == {"a": 5, "b": 2, "c": 1}
+    caught_up.rebuild()
+    assert store.view_rows(VIEW) == live
+
+
+def test_a_new_view_is_filled_on_start() -> None:
+    store = InMemoryEventStore()
+    framework = CqrsFramework(Counter, store)  # no views at all
+    framework.execute("a", Add(times=4))
+    framework.execute("b", Step())
+    Application(counter_domain(), store)
+    assert store.checkpoints()[VIEW] == 6
+    a = store.load_view(VIEW, "a")
+    b = store.load_view(VIEW, "b")
+    assert a is not None and a.payload["count"] == 4 and a.version == 4
+    assert b is not None and b.payload["recorded"] == [1]
+
+
+def test_a_view_behind_the_log_folds_the_backlog_in_the_next_commit() -> None:
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store)
+    app.execute("a", Add(times=1))
+    append_directly(store, app.codec, [("a", 2), ("b", 3)])
+    app.execute("a", Add(times=1))  # the same Application: folds positions 2..6 first
+    assert store.checkpoints()[VIEW] == store.head_position() == 7
+    live = store.view_rows(VIEW)
+    assert {r.view_id: (r.payload["count"], r.version) for r in live} == {
+        "a": (4, 4),
+        "b": (3, 3),
+    }
+    app.rebuild()
+    assert store.view_rows(VIEW) == live
+
+
+def test_catch_up_can_be_turned_off() -> None:
+    store = InMemoryEventStore()
+    CqrsFramework(Counter, store).execute("a", Add(times=2))
+    app = Application(counter_domain(), store, catch_up=False)
+    assert store.view_rows(VIEW) == []
+    assert app.dispatcher.lag(store) == {VIEW: 2}
+    progress: list[tuple[int, int]] = []
+    assert app.dispatcher.catch_up(store, lambda p, h: progress.append((p, h))) == {VIEW: 2}
+    assert progress[-1] == (2, 2)
+    assert app.dispatcher.lag(store) == {VIEW: 0}
+
+
+def test_rebuild_from_zero_equals_live() -> None:
+    store = InMemoryEventStore()
+    app = Application(DOMAIN, store)
+    run_bank_script(app)
+    live = store.view_rows("account_query")
+    assert len(live) == 3
+    checkpoints = store.checkpoints()
+    assert app.rebuild() == {"account_query": store.head_position()}
+    assert store.view_rows("account_query") == live
+    assert store.checkpoints() == checkpoints
+
+
+def test_rebuild_in_small_batches_equals_live() -> None:
+    store = InMemoryEventStore()
+    app = Application(DOMAIN, store)
+    run_bank_script(app)
+    live = store.view_rows("account_query")
+    app.dispatcher.batch_size = 4
+    progress: list[tuple[int, int]] = []
+    app.rebuild("account_query", progress=lambda p, h: progress.append((p, h)))
+    assert store.view_rows("account_query") == live
+    assert [p for p, _ in progress] == [4, 8, 12, 16, 20]
+    assert all(h == 20 for _, h in progress)
+
+
+def test_rebuild_from_a_position_only_contains_later_events() -> None:
+    store = InMemoryEventStore()
+    app = Application(DOMAIN, store)
+    app.execute("early", OpenAccount(account_id="early"))
+    app.execute("early", DepositMoney(amount=1.0))
+    app.execute("mixed", OpenAccount(account_id="mixed"))
+    app.execute("mixed", DepositMoney(amount=10.0))
+    n = store.head_position()
+    app.execute("mixed", DepositMoney(amount=20.0))
+    app.execute("mixed", WithdrawMoney(amount=5.0, atm_id="ATM-1"))
+    app.execute("late", OpenAccount(account_id="late"))
+
+    assert app.rebuild("account_query", from_position=n) == {"account_query": 3}
+    rows = {r.view_id: r for r in store.view_rows("account_query")}
+    assert set(rows) == {"mixed", "late"}  # nothing from before position n
+    mixed = rows["mixed"]
+    assert mixed.version == 2
+    assert mixed.payload["account_id"] is None  # its AccountOpened came before n
+    assert mixed.payload["ledger"] == [
+        {"description": "deposit", "amount": 20.0},
+        {"description": "atm withdrawal", "amount": 5.0},
+    ]
+    assert mixed.payload["balance"] == 25.0
+    assert rows["late"].version == 1
+    assert store.checkpoints()["account_query"] == store.head_position()
+
+
+def test_rebuild_of_an_unknown_view() -> None:
+    app = Application(DOMAIN, InMemoryEventStore())
+    with pytest.raises(KeyError, match="unknown view"):
+        app.rebuild("nope")
+
+
+def test_projection_names_must_be_unique() -> None:
+    class Named:
+        name = VIEW
+
+        def dispatch(self, aggregate_id: str, envelopes: Any) -> None:
+            pass
+
+    with pytest.raises(ValueError, match="unique"):
+        ProjectionDispatcher(EventCodec([Counter]), [COUNTER_VIEW], [Named()])
+
+
+def test_view_names_are_identifiers() -> None:
+    for bad in ("", "Account", "1view", "drop table", "a-b"):
+        with pytest.raises(ValueError, match="invalid view name"):
+            ViewProjection(bad, CounterView, frozenset({"counter"}))
+
+
+# -- queries after the commit ------------------------------------------------------------------
+
+
+class Crash(BaseException):
+    """A simulated crash: not an Exception, so nothing may swallow it."""
+
+
+class CountingQuery:
+    name = "counting"
+
+    def __init__(self, seen: Tally[int], crash_at: int | None = None) -> None:
+        self.seen = seen
+        self.crash_at = crash_at
+        self.batches: list[tuple[str, list[int]]] = []
+
+    def dispatch(self, aggregate_id: str, envelopes: Any) -> None:
+        positions = [e.position for e in envelopes]
+        assert all(e.aggregate_id == aggregate_id for e in envelopes)
+        if self.crash_at is not None and self.crash_at in positions:
+            self.crash_at = None
+            raise Crash(f"crashed before handling position {positions}")
+        self.batches.append((aggregate_id, positions))
+        self.seen.update(positions)
+
+
+def test_queries_get_each_commit_after_it() -> None:
+    seen: Tally[int] = Tally()
+    query = CountingQuery(seen)
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store, queries=[query])
+    app.execute("a", Add(times=2))
+    app.execute("b", Step())
+    app.execute("a", Add(times=0))
+    assert query.batches == [("a", [1, 2]), ("b", [3, 4])]
+    assert store.checkpoints()["counting"] == 4
+
+
+def test_a_query_crash_after_commit_is_caught_up_exactly_once() -> None:
+    seen: Tally[int] = Tally()
+    store = InMemoryEventStore()
+    crashing = CountingQuery(seen, crash_at=4)
+    app = Application(counter_domain(), store, queries=[crashing])
+    app.execute("a", Add(times=2))  # positions 1, 2
+    app.execute("b", Add(times=1))  # position 3
+    with pytest.raises(Crash):
+        app.execute("a", Add(times=2))  # positions 4, 5: committed, then the query crashes
+    # the events and the in-database view are committed; the query is behind
+    assert store.head_position() == 5
+    assert store.checkpoints()[VIEW] == 5
+    assert store.checkpoints()["counting"] == 3
+    row = store.load_view(VIEW, "a")
+    assert row is not None and row.payload["count"] == 4
+
+    # another program writes while the query is down
+    append_directly(store, app.codec, [("c", 2)])  # positions 6, 7
+
+    recovered = CountingQuery(seen)
+    Application(counter_domain(), store, queries=[recovered])
+    assert store.checkpoints()["counting"] == 7
+    assert recovered.batches == [("a", [4, 5]), ("c", [6, 7])]
+    assert seen == Tally(range(1, 8))  # every position exactly once across both
+
+
+def test_a_query_crash_midway_through_a_catch_up_resumes_after_the_last_finished() -> None:
+    seen: Tally[int] = Tally()
+    store = InMemoryEventStore()
+    framework = CqrsFramework(Counter, store)
+    for aggregate_id in ("a", "b", "a", "c", "b"):
+        framework.execute(aggregate_id, Add(times=2))  # 10 events in 5 commits
+    with pytest.raises(Crash):
+        Application(counter_domain(), store, queries=[CountingQuery(seen, crash_at=7)])
+    assert store.checkpoints()["counting"] == 6
+    Application(counter_domain(), store, queries=[CountingQuery(seen)])
+    assert store.checkpoints()["counting"] == 10
+    assert seen == Tally(range(1, 11))
+
+
+@pytest.mark.parametrize("from_position", [-1, 9])
+def test_rebuild_from_outside_the_log_is_refused(from_position: int) -> None:
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store)
+    app.execute("a", Add(times=3))
+    live = store.view_rows(VIEW)
+    with pytest.raises(ValueError, match="outside"):
+        app.rebuild(VIEW, from_position=from_position)
+    assert store.view_rows(VIEW) == live
+    assert store.checkpoints()[VIEW] == 3
+    # later commits still reach the view
+    app.execute("a", Add(times=1))
+    row = store.load_view(VIEW, "a")
+    assert row is not None and row.payload["count"] == 4
+
+
+def test_rebuild_from_the_head_empties_the_view_and_keeps_following() -> None:
+    store = InMemoryEventStore()
+    app = Application(counter_domain(), store)
+    app.execute("a", Add(times=3))
+    assert app.rebuild(VIEW, from_position=3) == {VIEW: 0}
+    assert store.view_rows(VIEW) == []
+    app.execute("a", Add(times=1))
+    row = store.load_view(VIEW, "a")
+    assert row is not None and (row.payload["count"], row.version) == (1, 1)
