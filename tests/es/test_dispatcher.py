@@ -17,10 +17,18 @@ from counter_domain import (
     counter_domain,
 )
 
-from tui_es.domains.bank import DOMAIN, DepositMoney, OpenAccount, WithdrawMoney, WriteCheck
+from tui_es.domains.bank import (
+    DOMAIN,
+    BankAccount,
+    DepositMoney,
+    OpenAccount,
+    WithdrawMoney,
+    WriteCheck,
+)
 from tui_es.es import (
     Application,
     CqrsFramework,
+    Domain,
     EventCodec,
     EventEnvelope,
     InMemoryEventStore,
@@ -347,3 +355,44 @@ def test_rebuild_from_the_head_empties_the_view_and_keeps_following() -> None:
     app.execute("a", Add(times=1))
     row = store.load_view(VIEW, "a")
     assert row is not None and (row.payload["count"], row.version) == (1, 1)
+
+
+class FailingQuery(CountingQuery):
+    name = "failing"
+
+    def __init__(self, seen: Tally[int], fail_at: int) -> None:
+        super().__init__(seen)
+        self.fail_at: int | None = fail_at
+
+    def dispatch(self, aggregate_id: str, envelopes: Any) -> None:
+        if self.fail_at is not None and any(e.position == self.fail_at for e in envelopes):
+            self.fail_at = None
+            raise RuntimeError("broker unreachable")
+        super().dispatch(aggregate_id, envelopes)
+
+
+def test_a_failing_query_cannot_fail_the_command_and_resumes_later() -> None:
+    seen: Tally[int] = Tally()
+    store = InMemoryEventStore()
+    query = FailingQuery(seen, fail_at=3)
+    app = Application(counter_domain(), store, queries=[query])
+    app.execute("a", Add(times=2))
+    envelopes = app.execute("b", Add(times=1))  # position 3: the query raises
+    assert [e.position for e in envelopes] == [3]
+    assert store.checkpoints()["failing"] == 2
+    assert app.dispatcher.query_errors == [("failing", "RuntimeError: broker unreachable")]
+    app.execute("a", Add(times=1))  # position 4: the query catches up from 2
+    assert store.checkpoints()["failing"] == 4
+    assert seen == Tally(range(1, 5))
+
+
+def test_a_query_batch_never_mixes_aggregate_types() -> None:
+    seen: Tally[int] = Tally()
+    query = CountingQuery(seen)
+    mixed = Domain(name="mixed", title="", description="", aggregates=(Counter, BankAccount))
+    store = InMemoryEventStore()
+    app = Application(mixed, store, queries=[query])
+    app.execute("same-id", Add(times=1))
+    app.execute("same-id", OpenAccount(account_id="same-id"))
+    assert query.batches == [("same-id", [1]), ("same-id", [2])]
+    assert seen == Tally(range(1, 3))

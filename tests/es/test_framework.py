@@ -24,6 +24,7 @@ from tui_es.es import (
     AggregateConflict,
     Application,
     CqrsFramework,
+    EventCodec,
     EventEnvelope,
     EventSink,
     InMemoryEventStore,
@@ -360,4 +361,12 @@ def test_a_command_no_aggregate_knows_is_invalid() -> None:
     app, store = make_app()
     with pytest.raises(InvalidMessage, match="DepositMoney"):
         app.execute("a", DepositMoney(amount=1.0))
+    assert store.head_position() == 0
+
+
+def test_the_memory_store_refuses_a_sequence_gap() -> None:
+    store = InMemoryEventStore()
+    codec = EventCodec([Counter])
+    with pytest.raises(ValueError, match="sequence 3 does not follow 0"), store.transaction() as tx:
+        tx.append([codec.serialize("counter", "a", 3, Incremented(), {})])
     assert store.head_position() == 0

@@ -68,10 +68,25 @@ def test_blank_lines_are_skipped_but_counted() -> None:
 def test_an_import_continues_an_existing_stream() -> None:
     app, _ = fresh()
     app.execute("acct-1", OpenAccount(account_id="acct-1"))
-    rest = [line for line in LINES[1:] if json.loads(line)["aggregate_id"] == "acct-1"]
-    committed = app.import_lines(rest)
+    rest = [json.loads(line) for line in LINES[1:] if json.loads(line)["aggregate_id"] == "acct-1"]
+    for row in rest:
+        row["recorded_at"] = None  # recorded now, after the stored event
+    committed = app.import_lines(json.dumps(row) for row in rest)
     assert [e.sequence for e in committed] == [2, 3]
     assert app.load("acct-1").aggregate.balance == 600.0
+
+
+def test_an_import_may_not_go_back_in_time_within_a_stream() -> None:
+    app, store = fresh()
+    app.execute("acct-1", OpenAccount(account_id="acct-1"))
+    rest = [json.loads(line) for line in LINES[1:] if json.loads(line)["aggregate_id"] == "acct-1"]
+    rest[0]["recorded_at"] = "2001-01-01T00:00:00Z"
+    head = store.head_position()
+    with pytest.raises(
+        InvalidImport, match=r"^line 1: recorded_at 2001-01-01T00:00:00\.000000\+00:00 is earlier"
+    ):
+        app.import_lines(json.dumps(row) for row in rest)
+    assert store.head_position() == head
 
 
 def test_position_in_the_file_is_not_kept() -> None:
@@ -206,10 +221,10 @@ def test_validate_lines_writes_nothing() -> None:
 
 def test_recorded_at_is_kept_as_an_instant() -> None:
     app, store = fresh()
-    lines = edit(0, recorded_at="2030-01-02T03:04:05Z")
+    lines = edit(0, recorded_at="2001-01-02T03:04:05Z")
     app.import_lines(lines)
     stored = datetime_of(store.read_events()[0].recorded_at)
-    assert stored == datetime_of("2030-01-02T03:04:05+00:00")
+    assert stored == datetime_of("2001-01-02T03:04:05+00:00")
 
 
 def datetime_of(text: str | None) -> datetime:

@@ -8,11 +8,16 @@ behind a view's back (another program wrote to it, or the view is new), the
 view first folds that backlog, in the same transaction.
 
 Queries outside the database run after the commit and catch up from their own
-checkpoint, which advances after each envelope they finish.
+checkpoint, which advances after each batch they finish (the envelopes of one
+aggregate in a row): after a crash a query may see that batch again, never
+miss one. A query that raises cannot fail the command (as in cqrs-es); the
+error is logged and kept in ``query_errors``, and the query resumes from its
+checkpoint after the next commit.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from itertools import groupby
 
@@ -22,6 +27,8 @@ from tui_es.es.store import EventStore, StoreTransaction
 from tui_es.es.views import Query, ViewProjection
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
+
+log = logging.getLogger("tui_es.dispatcher")
 
 
 class ProjectionDispatcher:
@@ -39,6 +46,7 @@ class ProjectionDispatcher:
         self.views = list(views)
         self.queries = list(queries)
         self.batch_size = batch_size
+        self.query_errors: list[tuple[str, str]] = []  # (query name, error), newest last
 
     def view(self, name: str) -> ViewProjection:
         for view in self.views:
@@ -90,6 +98,15 @@ class ProjectionDispatcher:
             self._catch_up_query(store, query)
 
     def _catch_up_query(self, store: EventStore, query: Query) -> int:
+        try:
+            return self._feed_query(store, query)
+        except Exception as e:
+            log.exception("query %s failed; it resumes from its checkpoint", query.name)
+            self.query_errors.append((query.name, f"{type(e).__name__}: {e}"))
+            del self.query_errors[:-100]
+            return 0
+
+    def _feed_query(self, store: EventStore, query: Query) -> int:
         done = 0
         checkpoint = store.checkpoints().get(query.name, 0)
         while True:
@@ -97,7 +114,9 @@ class ProjectionDispatcher:
             if not rows:
                 return done
             envelopes = self.codec.decode_all(rows)
-            for aggregate_id, group in groupby(envelopes, key=lambda e: e.aggregate_id):
+            for (_, aggregate_id), group in groupby(
+                envelopes, key=lambda e: (e.aggregate_type, e.aggregate_id)
+            ):
                 batch = list(group)
                 query.dispatch(aggregate_id, batch)
                 checkpoint = batch[-1].position or checkpoint

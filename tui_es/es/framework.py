@@ -109,13 +109,11 @@ class CqrsFramework(Generic[A]):
         if self.snapshots.uses_snapshots:
             snapshot = self.store.load_snapshot(self.aggregate_type, aggregate_id)
             if snapshot is not None:
-                try:
-                    aggregate = self.aggregate.model_validate(snapshot.payload)
+                restored = self._restore(snapshot.payload)
+                if restored is not None:
+                    aggregate = restored
                     sequence = snapshot.last_sequence
                     snapshot_used = True
-                except ValidationError:
-                    # The state's shape changed since the snapshot: replay everything.
-                    aggregate = self.aggregate()
         rows = self.store.load_events(self.aggregate_type, aggregate_id, after_sequence=sequence)
         for envelope in self.codec.decode_all(rows):
             aggregate.apply(envelope.payload)
@@ -123,6 +121,20 @@ class CqrsFramework(Generic[A]):
         return AggregateContext(
             aggregate_id, aggregate, sequence, snapshot, snapshot_used, len(rows)
         )
+
+    def _restore(self, payload: Any) -> A | None:
+        """The aggregate a snapshot holds, or None if it no longer fits the aggregate.
+
+        A snapshot must name exactly the aggregate's fields with the right
+        types: a snapshot of an older shape is ignored (the events are replayed)
+        rather than filled in with defaults.
+        """
+        if not isinstance(payload, dict) or set(payload) != set(self.aggregate.model_fields):
+            return None
+        try:
+            return self.aggregate.model_validate(payload, strict=True)
+        except ValidationError:
+            return None
 
     # -- execute --------------------------------------------------------------------
     def parse_command(self, text: str) -> Command:

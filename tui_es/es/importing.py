@@ -87,6 +87,8 @@ def validate_lines(
     """
     events: list[SerializedEvent] = []
     last: dict[tuple[str, str], int] = {}
+    # the latest recorded_at of each stream: time travel by time needs it not to go back
+    latest: dict[tuple[str, str], str] = {}
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -102,6 +104,9 @@ def validate_lines(
         key = (event.aggregate_type, event.aggregate_id)
         if key not in last:
             last[key] = store.last_sequence(*key)
+            if last[key]:
+                stored = store.load_events(*key, after_sequence=last[key] - 1)
+                latest[key] = stored[-1].recorded_at or "" if stored else ""
         expected = last[key] + 1
         if event.sequence < expected:
             raise _line_error(
@@ -114,6 +119,14 @@ def validate_lines(
                 f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence} "
                 f"leaves a gap: the next sequence is {expected}",
             )
+        if event.recorded_at is not None:
+            if event.recorded_at < latest.get(key, ""):
+                raise _line_error(
+                    lineno,
+                    f"recorded_at {event.recorded_at} is earlier than the previous event of "
+                    f"{event.aggregate_type} {event.aggregate_id!r} ({latest[key]})",
+                )
+            latest[key] = event.recorded_at
         last[key] = event.sequence
         events.append(event)
     return events

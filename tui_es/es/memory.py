@@ -65,6 +65,12 @@ class _Transaction:
             last = stream[-1].sequence if stream else 0
             if event.sequence <= last:
                 raise AggregateConflict()
+            if event.sequence != last + 1:
+                # streams are indexed by sequence, so a gap would corrupt every later read
+                raise ValueError(
+                    f"{event.aggregate_type} {event.aggregate_id!r}: sequence {event.sequence} "
+                    f"does not follow {last}"
+                )
             position = len(self.state.log) + 1
             recorded = event.recorded_at or (next(self._clock) if self._clock else utc_now())
             row = replace(event, position=position, recorded_at=recorded)
