@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_runner import cli  # noqa: F401  (a fixture)
 from tests.servers import scratch_database
 from tui_es.domains.bank import DOMAIN
 from tui_es.es.application import Application

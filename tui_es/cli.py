@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", "write every event as JSON Lines")
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
 
+    command(
+        "upgrade-store",
+        "let tui-es write to a cqrs-es database too (adds position and recorded_at)",
+    )
+
     p = command("demo", "load the shipped demo history, or generate a synthetic one")
     p.add_argument("--accounts", type=_positive, metavar="N", help="generate N aggregates")
     p.add_argument(
@@ -183,7 +188,7 @@ def _print_events(events: Iterable[SerializedEvent], out: IO[str]) -> int:
 def _open(args: argparse.Namespace, *, catch_up: bool = True) -> Application:
     from tui_es.domains import load_domain
     from tui_es.paths import default_store_path
-    from tui_es.store import InvalidStoreUrl, SqlEventStore
+    from tui_es.store import InvalidStoreUrl, SqlEventStore, StoreNeedsUpgrade
 
     try:
         domain = load_domain(args.domain or "bank")
@@ -197,7 +202,7 @@ def _open(args: argparse.Namespace, *, catch_up: bool = True) -> Application:
         location = str(path)
     try:
         store = SqlEventStore(location, read_only=args.read_only)
-    except InvalidStoreUrl as e:
+    except (InvalidStoreUrl, StoreNeedsUpgrade) as e:
         raise _bad_input(str(e)) from None
     app = Application(domain, store, catch_up=catch_up)
     if first_use and not args.read_only:
@@ -408,6 +413,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_upgrade_store(args: argparse.Namespace) -> int:
+    from tui_es.domains import load_domain
+    from tui_es.store.upgrade import upgrade
+
+    if args.read_only:
+        raise _bad_input("upgrade-store writes to the database: drop --read-only")
+    location = args.db or os.environ.get("TUI_ES_DB")
+    if not location:
+        raise _bad_input("upgrade-store needs --db URL (or TUI_ES_DB): it never guesses")
+    try:
+        domain = load_domain(args.domain or "bank")
+    except KeyError as e:
+        raise _bad_input(str(e.args[0])) from None
+    report = upgrade(location, [v.name for v in domain.views])
+    if report.already_upgraded:
+        print("already upgraded: nothing to do", file=sys.stderr)
+    else:
+        print(f"numbered {report.events_numbered} events", file=sys.stderr)
+    for name in report.views_marked:
+        print(f"view {name}: kept as it is, tui-es continues it from here", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from tui_es.tui.app import run_dashboard
 
@@ -426,6 +454,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "import": cmd_import,
     "export": cmd_export,
     "demo": cmd_demo,
+    "upgrade-store": cmd_upgrade_store,
 }
 
 
@@ -459,6 +488,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # the last line of defence: a message, never a traceback
+        print(f"tui-es: unexpected error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_STORAGE
 
 
 def main() -> None:

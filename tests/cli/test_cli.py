@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Cli
+from tests.cli_runner import Cli
 
 CURL = [
     ("test-acct-1234", '{"OpenAccount": {"account_id": "test-acct-1234"}}'),

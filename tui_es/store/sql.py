@@ -32,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -46,6 +47,7 @@ from tui_es.es.errors import (
 from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
 from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
+from tui_es.store.legacy import LegacyLog
 from tui_es.store.schema import CHECKPOINTS, EVENTS, HEAD, METADATA, SNAPSHOTS, view_table
 from tui_es.store.types import dumps
 from tui_es.store.url import redact, resolve_url
@@ -234,10 +236,24 @@ class SqlTransaction:
         self.conn.execute(delete(self.store.view_table(view)))
 
 
+def plain_engine(url: URL) -> Engine:
+    """An engine with tui-es's JSON handling and nothing else (for maintenance work)."""
+    if url.get_backend_name() == "sqlite":
+        return create_engine(url)
+    return create_engine(url, json_serializer=dumps, json_deserializer=json.loads)
+
+
+class StoreNeedsUpgrade(ValueError):
+    """A cqrs-es database opened for writing: it lacks the columns tui-es writes."""
+
+
 class SqlEventStore:
     """An event store in any database SQLAlchemy reaches; SQLite unless told otherwise.
 
     Opening creates the tables that are missing and never drops or rewrites data.
+    A database created by cqrs-es (events without ``position``) opens read-only
+    as it is (see :mod:`tui_es.store.legacy`); ``tui-es upgrade-store`` makes it
+    writable by both.
     """
 
     def __init__(
@@ -258,8 +274,24 @@ class SqlEventStore:
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         self.engine = self._make_engine(synchronous.upper())
+        self.tables: set[str] = set(self._guard(lambda: inspect(self.engine).get_table_names()))
+        self.legacy: LegacyLog | None = None
+        if "events" in self.tables:
+            columns = {
+                c["name"] for c in self._guard(lambda: inspect(self.engine).get_columns("events"))
+            }
+            if "position" not in columns:
+                if not read_only:
+                    self.engine.dispose()
+                    raise StoreNeedsUpgrade(
+                        f"{self.display_url} is a cqrs-es database (its events have no position): "
+                        "open it with --read-only to explore it as it is, or run "
+                        "`tui-es upgrade-store` to let tui-es write to it too"
+                    )
+                self.legacy = LegacyLog()
         if create and not read_only:
             self._guard(self._create_schema)
+            self.tables = set(self._guard(lambda: inspect(self.engine).get_table_names()))
 
     def _create_schema(self) -> None:
         METADATA.create_all(self.engine)
@@ -281,9 +313,17 @@ class SqlEventStore:
             if self.dialect in ("mysql", "mariadb"):
                 # Each statement sees what is committed; the head lock does the rest.
                 options["isolation_level"] = "READ COMMITTED"
-            if self.read_only:
+            if self.read_only and self.dialect == "postgresql":
                 options["execution_options"] = {"postgresql_readonly": True}
-            return create_engine(self.url, **options)
+            engine = create_engine(self.url, **options)
+            if self.read_only and self.dialect in ("mysql", "mariadb"):
+
+                @event.listens_for(engine, "connect")
+                def _read_only_session(dbapi_connection: Any, _record: Any) -> None:
+                    with dbapi_connection.cursor() as cursor:
+                        cursor.execute("SET SESSION TRANSACTION READ ONLY")
+
+            return engine
         database = self.url.database or ""
         if database and database != ":memory:" and not self.read_only:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -356,6 +396,7 @@ class SqlEventStore:
         tables = [self.view_table(n) for n in names]
         if not self.read_only:
             self._guard(lambda: self._views.create_all(self.engine, tables=tables))
+            self.tables.update(t.name for t in tables)
 
     def view_names(self) -> list[str]:
         return list(self._views.tables)
@@ -368,10 +409,14 @@ class SqlEventStore:
         return None if row is None else ViewRow(view_id, int(row[0]), row[1])
 
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
+        if view not in self.tables:
+            return None
         with self._read() as conn:
             return self._load_view(conn, view, view_id)
 
     def view_rows(self, view: str, offset: int = 0, limit: int | None = None) -> list[ViewRow]:
+        if view not in self.tables:
+            return []  # a read-only database without this view's table
         table = self.view_table(view)
         query = select(table.c.view_id, table.c.version, table.c.payload).order_by(table.c.view_id)
         query = query.offset(offset)
@@ -381,6 +426,8 @@ class SqlEventStore:
             return [ViewRow(r[0], int(r[1]), r[2]) for r in conn.execute(query)]
 
     def view_count(self, view: str) -> int:
+        if view not in self.tables:
+            return 0
         table = self.view_table(view)
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
@@ -405,17 +452,23 @@ class SqlEventStore:
         after_sequence: int = 0,
         until_sequence: int | None = None,
     ) -> list[SerializedEvent]:
-        query = select(*_COLUMNS).where(
-            EVENTS.c.aggregate_type == aggregate_type,
-            EVENTS.c.aggregate_id == aggregate_id,
-            EVENTS.c.sequence > after_sequence,
-        )
-        if until_sequence is not None:
-            query = query.where(EVENTS.c.sequence <= until_sequence)
         with self._read() as conn:
+            if self.legacy is not None:
+                return self.legacy.load_events(
+                    conn, aggregate_type, aggregate_id, after_sequence, until_sequence
+                )
+            query = select(*_COLUMNS).where(
+                EVENTS.c.aggregate_type == aggregate_type,
+                EVENTS.c.aggregate_id == aggregate_id,
+                EVENTS.c.sequence > after_sequence,
+            )
+            if until_sequence is not None:
+                query = query.where(EVENTS.c.sequence <= until_sequence)
             return [_row_to_event(r) for r in conn.execute(query.order_by(EVENTS.c.sequence))]
 
     def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
+        if "snapshots" not in self.tables:
+            return None  # cqrs-es creates it only for snapshot and aggregate stores
         query = (
             select(SNAPSHOTS.c.payload, SNAPSHOTS.c.last_sequence, SNAPSHOTS.c.current_snapshot)
             .where(
@@ -453,6 +506,11 @@ class SqlEventStore:
         before_position: int | None = None,
         descending: bool = False,
     ) -> list[SerializedEvent]:
+        if self.legacy is not None:
+            with self._read() as conn:
+                return self.legacy.read_events(
+                    conn, after_position, limit, filter, before_position, descending
+                )
         query = select(*_COLUMNS).where(EVENTS.c.position > after_position)
         if before_position is not None:
             query = query.where(EVENTS.c.position < before_position)
@@ -464,17 +522,24 @@ class SqlEventStore:
             return [_row_to_event(r) for r in conn.execute(query)]
 
     def count_events(self, filter: EventFilter = NO_FILTER) -> int:
+        if self.legacy is not None:
+            with self._read() as conn:
+                return self.legacy.count_events(conn, filter)
         query = self._filtered(select(func.count()).select_from(EVENTS), filter)
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
     def head_position(self) -> int:
         with self._read() as conn:
+            if self.legacy is not None:
+                return self.legacy.refresh(conn)
             return int(
                 conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one()
             )
 
     def checkpoints(self) -> dict[str, int]:
+        if "projection_checkpoints" not in self.tables:
+            return {}
         with self._read() as conn:
             return {
                 r[0]: int(r[1])
@@ -492,6 +557,9 @@ class SqlEventStore:
             return [r[0] for r in conn.execute(query.order_by(EVENTS.c.aggregate_id).limit(limit))]
 
     def sequence_at_time(self, aggregate_type: str, aggregate_id: str, at: str) -> int:
+        if self.legacy is not None:
+            with self._read() as conn:
+                return self.legacy.sequence_at_time(conn, aggregate_type, aggregate_id, at)
         query = select(func.max(EVENTS.c.sequence)).where(
             EVENTS.c.aggregate_type == aggregate_type,
             EVENTS.c.aggregate_id == aggregate_id,
@@ -503,6 +571,9 @@ class SqlEventStore:
     def table_names(self) -> list[str]:
         names: list[str] = self._guard(lambda: inspect(self.engine).get_table_names())
         return names
+
+    def has_view_table(self, name: str) -> bool:
+        return name in self.tables
 
 
 def _sqlite_connect(uri: str, uri_flag: bool = True, **_: Any) -> Any:

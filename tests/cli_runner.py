@@ -1,3 +1,5 @@
+"""Running ``tui-es`` in-process: the ``cli`` fixture (registered in tests/conftest.py)."""
+
 from __future__ import annotations
 
 import json
