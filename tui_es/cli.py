@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -243,24 +242,32 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
+    from tui_es.store.watch import HeadWatcher
+
     app = _open(args)
     f = EventFilter(aggregate_id=args.aggregate, event_type=args.event_type)
     after = args.after
     remaining = args.limit
-    while True:
-        page = 1000 if remaining is None else min(1000, remaining)
-        rows = app.store.read_events(after_position=after, limit=page, filter=f) if page else []
-        _print_events(rows, sys.stdout)
-        if rows:
-            after = rows[-1].position or after
-            if remaining is not None:
-                remaining -= len(rows)
-        if remaining == 0:
-            return EXIT_OK
-        if len(rows) < page:
-            if not args.follow:
+    watcher: HeadWatcher | None = None
+    try:
+        while True:
+            page = 1000 if remaining is None else min(1000, remaining)
+            rows = app.store.read_events(after_position=after, limit=page, filter=f)
+            _print_events(rows, sys.stdout)
+            if rows:
+                after = rows[-1].position or after
+                if remaining is not None:
+                    remaining -= len(rows)
+            if remaining == 0:
                 return EXIT_OK
-            time.sleep(0.25)
+            if len(rows) < page:
+                if not args.follow:
+                    return EXIT_OK
+                watcher = watcher or HeadWatcher(app.store)  # type: ignore[arg-type]
+                watcher.wait(app.store.head_position(), 1.0)
+    finally:
+        if watcher is not None:
+            watcher.close()
 
 
 def cmd_state(args: argparse.Namespace) -> int:
