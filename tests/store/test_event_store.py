@@ -133,3 +133,26 @@ def test_filters_are_applied_in_sql(any_demo_app: Application) -> None:
     assert [e.position for e in newest] == [84, 83, 82]
     window = store.read_events(after_position=10, before_position=14)
     assert [e.position for e in window] == [11, 12, 13]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://tui:Sup3r-S3cret@127.0.0.1:1/nowhere",
+        "mysql+pymysql://tui:Sup3r-S3cret@127.0.0.1:1/nowhere",
+    ],
+)
+def test_a_password_never_reaches_an_error_or_the_screen(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tui_es.cli import run
+    from tui_es.es import DatabaseConnectionError
+
+    with pytest.raises(DatabaseConnectionError) as error:
+        SqlEventStore(url)
+    assert "Sup3r-S3cret" not in str(error.value)
+    assert "tui:***@127.0.0.1:1" in str(error.value)
+    assert run(["--db", url, "events"]) == 3
+    captured = capsys.readouterr()
+    assert "Sup3r-S3cret" not in captured.out + captured.err
+    assert "***" in captured.err

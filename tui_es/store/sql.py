@@ -81,13 +81,19 @@ def _row_to_event(row: Any) -> SerializedEvent:
     )
 
 
-def _translate(error: SQLAlchemyError, url: str) -> AggregateError:
+def _translate(error: SQLAlchemyError, url: URL) -> AggregateError:
     if isinstance(error, IntegrityError):
         return AggregateConflict()
     if isinstance(error, OperationalError | DBAPIError):
         detail = str(error.orig) if getattr(error, "orig", None) else str(error)
-        return DatabaseConnectionError(f"{redact(url)}: {detail}")
-    return UnexpectedError(f"{type(error).__name__}: {error}")
+        return DatabaseConnectionError(scrub(f"{redact(url)}: {detail}", url))
+    return UnexpectedError(scrub(f"{type(error).__name__}: {error}", url))
+
+
+def scrub(message: str, url: URL) -> str:
+    """The message without the URL's password, should a driver have quoted it."""
+    password = url.password
+    return message.replace(str(password), "***") if password else message
 
 
 class SqlTransaction:
@@ -360,7 +366,7 @@ class SqlEventStore:
         try:
             return fn()
         except SQLAlchemyError as e:
-            raise _translate(e, self.display_url) from e
+            raise _translate(e, self.url) from e
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -368,7 +374,7 @@ class SqlEventStore:
             with self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as e:
-            raise _translate(e, self.display_url) from e
+            raise _translate(e, self.url) from e
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
@@ -382,7 +388,7 @@ class SqlEventStore:
         except AggregateError:
             raise
         except SQLAlchemyError as e:
-            raise _translate(e, self.display_url) from e
+            raise _translate(e, self.url) from e
 
     def close(self) -> None:
         self.engine.dispose()
