@@ -30,8 +30,15 @@ def test_tables_have_cqrs_es_shapes(sqlite_app: Application, store_path: Path) -
         "metadata",
     ]
     assert set(names[7:]) == {"position", "recorded_at"}
-    primary_key = sorted((c[3], c[0]) for c in events if c[3])
-    assert [name for _, name in primary_key] == ["aggregate_type", "aggregate_id", "sequence"]
+    # the position is the rowid; cqrs-es's key is a unique constraint
+    assert [c[0] for c in events if c[3]] == ["position"]
+    with sqlite3.connect(store_path) as db:
+        unique = [
+            [col[2] for col in db.execute(f"PRAGMA index_info('{ix[1]}')")]
+            for ix in db.execute("PRAGMA index_list(events)")
+            if ix[2] == 1
+        ]
+    assert ["aggregate_type", "aggregate_id", "sequence"] in unique
     snapshots = [c[0] for c in _columns(store_path, "snapshots")]
     assert snapshots == [
         "aggregate_type",
@@ -43,9 +50,6 @@ def test_tables_have_cqrs_es_shapes(sqlite_app: Application, store_path: Path) -
     view = _columns(store_path, "account_query")
     assert [c[0] for c in view] == ["view_id", "version", "payload"]
     assert [c[0] for c in view if c[3]] == ["view_id"]
-    with sqlite3.connect(store_path) as db:
-        indexes = {r[1]: r[2] for r in db.execute("PRAGMA index_list(events)")}
-    assert indexes.get("events_position") == 1  # unique
 
 
 def test_wal_and_full_synchronous_by_default(store_path: Path) -> None:
@@ -95,3 +99,21 @@ def test_read_only_store_changes_no_byte(demo_app: Application, store_path: Path
     app.store.view_rows("account_query")
     store.close()
     assert store_path.read_bytes() == before
+
+
+def test_an_insert_of_the_seven_cqrs_es_columns_is_numbered(
+    sqlite_app: Application, store_path: Path
+) -> None:
+    from tui_es.domains.bank import OpenAccount
+
+    sqlite_app.execute("a", OpenAccount(account_id="a"))
+    with sqlite3.connect(store_path) as db:
+        db.execute(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, "
+            "event_version, payload, metadata) VALUES ('account', 'b', 1, 'AccountOpened', "
+            "'1.0', '{\"AccountOpened\":{\"account_id\":\"b\"}}', '{}')"
+        )
+    assert [(e.aggregate_id, e.position) for e in sqlite_app.store.read_events()] == [
+        ("a", 1),
+        ("b", 2),
+    ]

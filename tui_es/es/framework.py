@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -84,6 +86,7 @@ class CqrsFramework(Generic[A]):
         retry: RetryPolicy | None = None,
         clock: Callable[[], str] = utc_now,
         new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        cache_size: int = 4096,
     ) -> None:
         self.aggregate = aggregate
         self.store = store
@@ -94,6 +97,12 @@ class CqrsFramework(Generic[A]):
         self.retry = retry
         self.clock = clock
         self.new_id = new_id
+        # Aggregates as the last command here left them. A cached aggregate is
+        # only a guess at the latest version: if another writer moved on, the
+        # commit conflicts and the command runs again on a fresh load.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, AggregateContext[A]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     @property
     def aggregate_type(self) -> str:
@@ -181,10 +190,41 @@ class CqrsFramework(Generic[A]):
         meta.setdefault("causation_id", command_id)
         return meta
 
+    def _take_cached(self, aggregate_id: str) -> AggregateContext[A] | None:
+        with self._cache_lock:
+            return self._cache.pop(aggregate_id, None)
+
+    def _keep(self, context: AggregateContext[A]) -> None:
+        if self.cache_size <= 0:
+            return
+        with self._cache_lock:
+            self._cache[context.aggregate_id] = context
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def forget(self, aggregate_id: str | None = None) -> None:
+        """Drop cached aggregates (one, or all)."""
+        with self._cache_lock:
+            if aggregate_id is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(aggregate_id, None)
+
     def _execute_once(
         self, aggregate_id: str, command: Command, metadata: dict[str, str]
     ) -> list[EventEnvelope]:
-        context = self.load(aggregate_id)
+        cached = self._take_cached(aggregate_id)
+        if cached is not None:
+            try:
+                return self._run(cached, command, metadata)
+            except AggregateConflict:
+                pass  # the cached version was stale: try again from the store
+        return self._run(self.load(aggregate_id), command, metadata)
+
+    def _run(
+        self, context: AggregateContext[A], command: Command, metadata: dict[str, str]
+    ) -> list[EventEnvelope]:
+        """Handle and commit; the context is kept for the next command only if all went well."""
         sink: EventSink[A] = EventSink(context.aggregate)
         try:
             context.aggregate.handle(command, self.services, sink)
@@ -196,8 +236,11 @@ class CqrsFramework(Generic[A]):
             raise UnexpectedError(f"{type(e).__name__}: {e}") from e
         events = sink.collect()
         if not events:
+            self._keep(context)
             return []
-        return self.commit(context, events, metadata)
+        envelopes = self.commit(context, events, metadata)
+        self._keep(context)
+        return envelopes
 
     def commit(
         self, context: AggregateContext[A], events: list[Any], metadata: dict[str, str]
@@ -208,23 +251,27 @@ class CqrsFramework(Generic[A]):
             )
             for i, e in enumerate(events, start=1)
         ]
+        snapshot = None
         with self.store.transaction() as tx:
             committed = tx.append(rows)
             if self.snapshots.due(context.sequence, len(rows)):
                 previous = context.snapshot.current_snapshot if context.snapshot else 0
-                tx.save_snapshot(
-                    SerializedSnapshot(
-                        self.aggregate_type,
-                        context.aggregate_id,
-                        context.aggregate.state_json(),
-                        committed[-1].sequence,
-                        previous + 1,
-                    )
+                snapshot = SerializedSnapshot(
+                    self.aggregate_type,
+                    context.aggregate_id,
+                    context.aggregate.state_json(),
+                    committed[-1].sequence,
+                    previous + 1,
                 )
+                tx.save_snapshot(snapshot)
             envelopes = [
                 _envelope(row, event) for row, event in zip(committed, events, strict=True)
             ]
             self.dispatcher.apply_in_transaction(tx, committed, envelopes)
+        # the context now describes the aggregate as committed
+        context.sequence = committed[-1].sequence
+        if snapshot is not None:
+            context.snapshot = snapshot
         self.dispatcher.dispatch_after_commit(self.store)
         return envelopes
 

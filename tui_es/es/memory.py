@@ -27,7 +27,7 @@ from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
 class _State:
     log: list[SerializedEvent] = field(default_factory=list)
     streams: dict[tuple[str, str], list[SerializedEvent]] = field(default_factory=dict)
-    snapshots: dict[tuple[str, str], SerializedSnapshot] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str], list[SerializedSnapshot]] = field(default_factory=dict)
     views: dict[str, dict[str, ViewRow]] = field(default_factory=dict)
     checkpoints: dict[str, int] = field(default_factory=dict)
 
@@ -36,7 +36,7 @@ class _State:
         return _State(
             list(self.log),
             {k: list(v) for k, v in self.streams.items()},
-            dict(self.snapshots),
+            {k: list(v) for k, v in self.snapshots.items()},
             {k: dict(v) for k, v in self.views.items()},
             dict(self.checkpoints),
         )
@@ -81,11 +81,10 @@ class _Transaction:
 
     def save_snapshot(self, snapshot: SerializedSnapshot) -> None:
         key = (snapshot.aggregate_type, snapshot.aggregate_id)
-        current = self.state.snapshots.get(key)
-        expected = current.current_snapshot if current else 0
-        if snapshot.current_snapshot != expected + 1:
+        taken = self.state.snapshots.setdefault(key, [])
+        if snapshot.current_snapshot != len(taken) + 1:
             raise AggregateConflict()
-        self.state.snapshots[key] = snapshot
+        taken.append(snapshot)
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int:
         stream = self.state.streams.get((aggregate_type, aggregate_id))
@@ -154,8 +153,13 @@ class InMemoryEventStore:
         until = None if until_sequence is None else max(until_sequence, 0)
         return stream[max(after_sequence, 0) : until]
 
-    def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
-        return self._state.snapshots.get((aggregate_type, aggregate_id))
+    def load_snapshot(
+        self, aggregate_type: str, aggregate_id: str, max_sequence: int | None = None
+    ) -> SerializedSnapshot | None:
+        taken = self._state.snapshots.get((aggregate_type, aggregate_id), [])
+        if max_sequence is not None:
+            taken = [s for s in taken if s.last_sequence <= max_sequence]
+        return taken[-1] if taken else None
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int:
         stream = self._state.streams.get((aggregate_type, aggregate_id))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,17 +20,12 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
-    Text,
-    and_,
-    cast,
     create_engine,
-    delete,
     event,
     func,
     insert,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
@@ -48,23 +43,30 @@ from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
 from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
 from tui_es.store.legacy import LegacyLog
-from tui_es.store.schema import CHECKPOINTS, EVENTS, HEAD, METADATA, SNAPSHOTS, view_table
-from tui_es.store.types import dumps
+from tui_es.store.schema import EVENTS, HEAD, METADATA, view_table
+from tui_es.store.statements import Statements
+from tui_es.store.types import dumps, loads
 from tui_es.store.url import redact, resolve_url
 
-_COLUMNS = (
-    EVENTS.c.aggregate_type,
-    EVENTS.c.aggregate_id,
-    EVENTS.c.sequence,
-    EVENTS.c.event_type,
-    EVENTS.c.event_version,
-    EVENTS.c.payload,
-    EVENTS.c.metadata,
-    EVENTS.c.position,
-    EVENTS.c.recorded_at,
-)
 _SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 NOTIFY_CHANNEL = "tui_es_events"
+
+# On SQLite the position is the rowid: the log is stored in its own order, a
+# commit touches one b-tree less, and an INSERT that names only cqrs-es's seven
+# columns is numbered max + 1 by SQLite itself. cqrs-es's primary key becomes a
+# unique constraint, which SQLite enforces the same way.
+SQLITE_EVENTS = """CREATE TABLE events (
+    aggregate_type VARCHAR(255) NOT NULL,
+    aggregate_id VARCHAR(255) NOT NULL,
+    sequence BIGINT NOT NULL,
+    event_type TEXT NOT NULL,
+    event_version TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    position INTEGER PRIMARY KEY,
+    recorded_at VARCHAR(40),
+    UNIQUE (aggregate_type, aggregate_id, sequence)
+)"""
 
 
 def _row_to_event(row: Any) -> SerializedEvent:
@@ -74,8 +76,8 @@ def _row_to_event(row: Any) -> SerializedEvent:
         sequence=row[2],
         event_type=row[3],
         event_version=row[4],
-        payload=row[5],
-        metadata=row[6],
+        payload=loads(row[5]),
+        metadata=loads(row[6]),
         position=row[7],
         recorded_at=row[8],
     )
@@ -97,10 +99,18 @@ def scrub(message: str, url: URL) -> str:
 
 
 class SqlTransaction:
-    def __init__(self, store: SqlEventStore, conn: Connection) -> None:
+    """One write transaction on a driver connection, holding the log's write lock."""
+
+    def __init__(self, store: SqlEventStore, cursor: Any) -> None:
         self.store = store
-        self.conn = conn
+        self.sql = store.sql
+        self.cursor = cursor
         self._head = self._lock_head()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        self.cursor.execute(sql, params)
+        row = self.cursor.fetchone()
+        return None if row is None else row[0]
 
     def _lock_head(self) -> int:
         """Take the log's write lock (the events_head row) for the whole transaction.
@@ -110,13 +120,17 @@ class SqlTransaction:
         events' own maximum guards against a head row left behind by a writer
         that did not move it.
         """
-        locked = self.conn.execute(
-            select(HEAD.c.position).where(HEAD.c.id == 1).with_for_update()
-        ).scalar()
+        top = int(self._one(self.sql.max_position) or 0)
+        if self.store.dialect == "sqlite":
+            return top  # BEGIN IMMEDIATE took the database's only write lock already
+        locked = self._one(self.sql.lock_head)
         if locked is None:
-            self.conn.execute(insert(HEAD).values(id=1, position=0))
+            self.cursor.execute(self.sql.insert_head, (0,))
             locked = 0
-        return max(int(locked), self.head_position())
+        return max(int(locked), top)
+
+    def head_position(self) -> int:
+        return self._head
 
     def append(self, events: Sequence[SerializedEvent]) -> list[SerializedEvent]:
         if not events:
@@ -128,118 +142,101 @@ class SqlTransaction:
             for i, e in enumerate(events, start=1)
         ]
         rows = [
-            {
-                "aggregate_type": e.aggregate_type,
-                "aggregate_id": e.aggregate_id,
-                "sequence": e.sequence,
-                "event_type": e.event_type,
-                "event_version": e.event_version,
-                "payload": e.payload,
-                "metadata": e.metadata,
-                "position": e.position,
-                "recorded_at": e.recorded_at,
-            }
+            (
+                e.aggregate_type,
+                e.aggregate_id,
+                e.sequence,
+                e.event_type,
+                e.event_version,
+                dumps(e.payload),
+                dumps(e.metadata),
+                e.position,
+                e.recorded_at,
+            )
             for e in committed
         ]
         try:
-            self.conn.execute(insert(EVENTS), rows)
-        except IntegrityError:
+            if len(rows) == 1:
+                self.cursor.execute(self.sql.insert_events, rows[0])
+            else:
+                self.cursor.executemany(self.sql.insert_events, rows)
+        except self.store.dbapi.IntegrityError:
             raise AggregateConflict() from None
         self._head = head + len(committed)
-        self.conn.execute(update(HEAD).where(HEAD.c.id == 1).values(position=self._head))
+        if self.store.dialect == "sqlite":
+            return committed
+        self.cursor.execute(self.sql.update_head, (self._head,))
         if self.store.dialect == "postgresql":
             # delivered when (and only if) the transaction commits
-            self.conn.execute(select(func.pg_notify(NOTIFY_CHANNEL, str(self._head))))
+            self.cursor.execute(self.sql.notify, (str(self._head),))
         return committed
 
-    def head_position(self) -> int:
-        return int(
-            self.conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one()
-        )
-
     def save_snapshot(self, snapshot: SerializedSnapshot) -> None:
-        where = and_(
-            SNAPSHOTS.c.aggregate_type == snapshot.aggregate_type,
-            SNAPSHOTS.c.aggregate_id == snapshot.aggregate_id,
-        )
-        values = {
-            "last_sequence": snapshot.last_sequence,
-            "current_snapshot": snapshot.current_snapshot,
-            "payload": snapshot.payload,
-        }
-        if snapshot.current_snapshot == 1:
-            exists = self.conn.execute(
-                select(func.count()).select_from(SNAPSHOTS).where(where)
-            ).scalar_one()
-            if exists:
-                raise AggregateConflict()
-            self.conn.execute(
-                insert(SNAPSHOTS).values(
-                    aggregate_type=snapshot.aggregate_type,
-                    aggregate_id=snapshot.aggregate_id,
-                    **values,
+        key = (snapshot.aggregate_type, snapshot.aggregate_id)
+        taken = int(self._one(self.sql.snapshot_count, key) or 0)
+        if snapshot.current_snapshot != taken + 1:
+            raise AggregateConflict()
+        payload = dumps(snapshot.payload)
+        if self.store.snapshot_history or taken == 0:
+            # Earlier snapshots stay: a state at any version starts from the nearest one.
+            try:
+                self.cursor.execute(
+                    self.sql.insert_snapshot,
+                    (*key, snapshot.last_sequence, snapshot.current_snapshot, payload),
                 )
-            )
+            except self.store.dbapi.IntegrityError:
+                raise AggregateConflict() from None
             return
-        result = self.conn.execute(
-            update(SNAPSHOTS)
-            .where(where, SNAPSHOTS.c.current_snapshot == snapshot.current_snapshot - 1)
-            .values(**values)
+        # cqrs-es's MySQL table keeps one snapshot per aggregate
+        self.cursor.execute(
+            self.sql.replace_snapshot,
+            (snapshot.last_sequence, payload, snapshot.current_snapshot, *key, taken),
         )
-        if result.rowcount != 1:
+        if self.cursor.rowcount != 1:
             raise AggregateConflict()
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int:
-        return self.store._last_sequence(self.conn, aggregate_type, aggregate_id)
+        return int(self._one(self.sql.last_sequence, (aggregate_type, aggregate_id)) or 0)
 
     def read_range(
         self, after_position: int, until_position: int | None, limit: int
     ) -> list[SerializedEvent]:
-        query = select(*_COLUMNS).where(EVENTS.c.position > after_position)
-        if until_position is not None:
-            query = query.where(EVENTS.c.position <= until_position)
-        rows = self.conn.execute(query.order_by(EVENTS.c.position).limit(limit))
-        return [_row_to_event(r) for r in rows]
+        if until_position is None:
+            self.cursor.execute(self.sql.read_after, (after_position, limit))
+        else:
+            self.cursor.execute(self.sql.read_range, (after_position, until_position, limit))
+        return [_row_to_event(r) for r in self.cursor.fetchall()]
 
     def checkpoint(self, name: str) -> int:
-        value = self.conn.execute(
-            select(CHECKPOINTS.c.position).where(CHECKPOINTS.c.name == name)
-        ).scalar()
-        return int(value or 0)
+        return int(self._one(self.sql.checkpoint, (name,)) or 0)
 
     def set_checkpoint(self, name: str, position: int) -> None:
-        result = self.conn.execute(
-            update(CHECKPOINTS).where(CHECKPOINTS.c.name == name).values(position=position)
-        )
-        if result.rowcount == 0:
-            self.conn.execute(insert(CHECKPOINTS).values(name=name, position=position))
+        self.cursor.execute(self.sql.update_checkpoint, (position, name))
+        if self.cursor.rowcount == 0:
+            self.cursor.execute(self.sql.insert_checkpoint, (name, position))
 
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
-        return self.store._load_view(self.conn, view, view_id)
+        self.cursor.execute(self.sql.view(view)[0], (view_id,))
+        row = self.cursor.fetchone()
+        return None if row is None else ViewRow(view_id, int(row[0]), loads(row[1]))
 
     def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:
-        table = self.store.view_table(view)
-        payload = row.payload
+        _, insert_row, update_row, _ = self.sql.view(view)
+        payload = dumps(row.payload)
         if expected_version == 0:
             try:
-                self.conn.execute(
-                    insert(table).values(view_id=row.view_id, version=row.version, payload=payload)
-                )
-            except IntegrityError:
+                self.cursor.execute(insert_row, (row.view_id, row.version, payload))
+            except self.store.dbapi.IntegrityError:
                 raise AggregateConflict(
                     f"view {view} {row.view_id!r} changed under the update"
                 ) from None
             return
-        result = self.conn.execute(
-            update(table)
-            .where(table.c.view_id == row.view_id, table.c.version == expected_version)
-            .values(version=row.version, payload=payload)
-        )
-        if result.rowcount != 1:
+        self.cursor.execute(update_row, (row.version, payload, row.view_id, expected_version))
+        if self.cursor.rowcount != 1:
             raise AggregateConflict(f"view {view} {row.view_id!r} changed under the update")
 
     def clear_view(self, view: str) -> None:
-        self.conn.execute(delete(self.store.view_table(view)))
+        self.cursor.execute(self.sql.view(view)[3])
 
 
 def plain_engine(url: URL) -> Engine:
@@ -277,9 +274,13 @@ class SqlEventStore:
         self.dialect = self.url.get_backend_name()
         self._views = MetaData()
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._kept: list[tuple[threading.Thread, Any]] = []
         if synchronous.upper() not in _SYNCHRONOUS:
             raise ValueError(f"synchronous must be one of {', '.join(_SYNCHRONOUS)}")
         self.engine = self._make_engine(synchronous.upper())
+        self.dbapi: Any = self.engine.dialect.loaded_dbapi
+        self.sql = Statements(self.dialect)
         self.tables: set[str] = set(self._guard(lambda: inspect(self.engine).get_table_names()))
         self.legacy: LegacyLog | None = None
         if "events" in self.tables:
@@ -298,8 +299,15 @@ class SqlEventStore:
         if create and not read_only:
             self._guard(self._create_schema)
             self.tables = set(self._guard(lambda: inspect(self.engine).get_table_names()))
+        self.snapshot_history = True
+        if "snapshots" in self.tables:
+            keys = self._guard(lambda: inspect(self.engine).get_pk_constraint("snapshots"))
+            self.snapshot_history = "last_sequence" in keys.get("constrained_columns", [])
 
     def _create_schema(self) -> None:
+        if self.dialect == "sqlite" and "events" not in self.tables:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(SQLITE_EVENTS)
         METADATA.create_all(self.engine)
         with self.engine.connect() as conn, conn.begin():
             if conn.execute(select(func.count()).select_from(HEAD)).scalar_one() == 0:
@@ -319,9 +327,13 @@ class SqlEventStore:
             if self.dialect in ("mysql", "mariadb"):
                 # Each statement sees what is committed; the head lock does the rest.
                 options["isolation_level"] = "READ COMMITTED"
-            if self.read_only and self.dialect == "postgresql":
-                options["execution_options"] = {"postgresql_readonly": True}
             engine = create_engine(self.url, **options)
+            if self.read_only and self.dialect == "postgresql":
+
+                @event.listens_for(engine, "connect")
+                def _read_only_pg(dbapi_connection: Any, _record: Any) -> None:
+                    dbapi_connection.read_only = True
+
             if self.read_only and self.dialect in ("mysql", "mariadb"):
 
                 @event.listens_for(engine, "connect")
@@ -377,20 +389,83 @@ class SqlEventStore:
             raise _translate(e, self.url) from e
 
     @contextmanager
+    def _driver(self) -> Iterator[Any]:
+        """A driver connection; driver errors become the framework's errors.
+
+        On SQLite each thread keeps one connection open (a pool checkout costs
+        more than a small query); servers use SQLAlchemy's pool, which also
+        replaces connections the server dropped.
+        """
+        local = self._local if self.dialect == "sqlite" else None
+        raw = getattr(local, "raw", None)
+        if raw is None:
+            try:
+                raw = self.engine.raw_connection()
+            except SQLAlchemyError as e:
+                raise _translate(e, self.url) from e
+        try:
+            yield raw
+        except self.dbapi.IntegrityError:
+            raise AggregateConflict() from None
+        except self.dbapi.Error as e:
+            raise DatabaseConnectionError(scrub(f"{self.display_url}: {e}", self.url)) from e
+        finally:
+            if local is None:
+                raw.close()
+            elif getattr(local, "raw", None) is None:
+                local.raw = raw
+                self._keep(raw)
+
+    def _keep(self, raw: Any) -> None:
+        """Remember a thread's connection; close those of threads that have ended."""
+        current = threading.current_thread()
+        with self._lock:
+            alive = [(t, r) for t, r in self._kept if t.is_alive()]
+            dead = [r for t, r in self._kept if not t.is_alive()]
+            self._kept = [*alive, (current, raw)]
+        for old in dead:
+            with suppress(Exception):
+                old.close()
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._driver() as raw:
+            cursor = raw.cursor()
+            cursor.execute(sql, params)
+            rows: list[Any] = cursor.fetchall()
+            cursor.close()
+            return rows
+
+    def _value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0][0] if rows else None
+
+    @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
         if self.read_only:
             raise ReadOnlyError(f"{self.display_url} is open read-only")
-        try:
-            with self.engine.connect() as conn:
-                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-                with conn.begin():
-                    yield SqlTransaction(self, conn)
-        except AggregateError:
-            raise
-        except SQLAlchemyError as e:
-            raise _translate(e, self.url) from e
+        with self._driver() as raw:
+            cursor = raw.cursor()
+            try:
+                if self.dialect == "sqlite":
+                    # take the write lock now: a reader upgraded later could deadlock
+                    cursor.execute("BEGIN IMMEDIATE")
+                yield SqlTransaction(self, cursor)
+                raw.commit()
+            except BaseException:
+                with suppress(Exception):
+                    raw.rollback()
+                raise
+            finally:
+                with suppress(Exception):
+                    cursor.close()
 
     def close(self) -> None:
+        with self._lock:
+            kept, self._kept = self._kept, []
+        for _, raw in kept:
+            with suppress(Exception):
+                raw.close()
+        self._local = threading.local()
         self.engine.dispose()
 
     # -- views --------------------------------------------------------------------------
@@ -407,21 +482,14 @@ class SqlEventStore:
     def view_names(self) -> list[str]:
         return list(self._views.tables)
 
-    def _load_view(self, conn: Connection, view: str, view_id: str) -> ViewRow | None:
-        table = self.view_table(view)
-        row = conn.execute(
-            select(table.c.version, table.c.payload).where(table.c.view_id == view_id)
-        ).first()
-        return None if row is None else ViewRow(view_id, int(row[0]), row[1])
-
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
-        if view not in self.tables:
+        if not self.has_table(view):
             return None
-        with self._read() as conn:
-            return self._load_view(conn, view, view_id)
+        rows = self._rows(self.sql.view(view)[0], (view_id,))
+        return ViewRow(view_id, int(rows[0][0]), loads(rows[0][1])) if rows else None
 
     def view_rows(self, view: str, offset: int = 0, limit: int | None = None) -> list[ViewRow]:
-        if view not in self.tables:
+        if not self.has_table(view):
             return []  # a read-only database without this view's table
         table = self.view_table(view)
         query = select(table.c.view_id, table.c.version, table.c.payload).order_by(table.c.view_id)
@@ -432,24 +500,15 @@ class SqlEventStore:
             return [ViewRow(r[0], int(r[1]), r[2]) for r in conn.execute(query)]
 
     def view_count(self, view: str) -> int:
-        if view not in self.tables:
+        if not self.has_table(view):
             return 0
         table = self.view_table(view)
         with self._read() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
 
     # -- events ------------------------------------------------------------------------
-    def _last_sequence(self, conn: Connection, aggregate_type: str, aggregate_id: str) -> int:
-        value = conn.execute(
-            select(func.max(EVENTS.c.sequence)).where(
-                EVENTS.c.aggregate_type == aggregate_type, EVENTS.c.aggregate_id == aggregate_id
-            )
-        ).scalar()
-        return int(value or 0)
-
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int:
-        with self._read() as conn:
-            return self._last_sequence(conn, aggregate_type, aggregate_id)
+        return int(self._value(self.sql.last_sequence, (aggregate_type, aggregate_id)) or 0)
 
     def load_events(
         self,
@@ -458,50 +517,64 @@ class SqlEventStore:
         after_sequence: int = 0,
         until_sequence: int | None = None,
     ) -> list[SerializedEvent]:
-        with self._read() as conn:
-            if self.legacy is not None:
+        if self.legacy is not None:
+            with self._read() as conn:
                 return self.legacy.load_events(
                     conn, aggregate_type, aggregate_id, after_sequence, until_sequence
                 )
-            query = select(*_COLUMNS).where(
-                EVENTS.c.aggregate_type == aggregate_type,
-                EVENTS.c.aggregate_id == aggregate_id,
-                EVENTS.c.sequence > after_sequence,
+        if until_sequence is None:
+            rows = self._rows(self.sql.load_events, (aggregate_type, aggregate_id, after_sequence))
+        else:
+            rows = self._rows(
+                self.sql.load_events_until,
+                (aggregate_type, aggregate_id, after_sequence, until_sequence),
             )
-            if until_sequence is not None:
-                query = query.where(EVENTS.c.sequence <= until_sequence)
-            return [_row_to_event(r) for r in conn.execute(query.order_by(EVENTS.c.sequence))]
+        return [_row_to_event(r) for r in rows]
 
-    def load_snapshot(self, aggregate_type: str, aggregate_id: str) -> SerializedSnapshot | None:
-        if "snapshots" not in self.tables:
+    def load_snapshot(
+        self, aggregate_type: str, aggregate_id: str, max_sequence: int | None = None
+    ) -> SerializedSnapshot | None:
+        """The latest snapshot, or the latest taken at or before ``max_sequence``."""
+        if not self.has_table("snapshots"):
             return None  # cqrs-es creates it only for snapshot and aggregate stores
-        query = (
-            select(SNAPSHOTS.c.payload, SNAPSHOTS.c.last_sequence, SNAPSHOTS.c.current_snapshot)
-            .where(
-                SNAPSHOTS.c.aggregate_type == aggregate_type,
-                SNAPSHOTS.c.aggregate_id == aggregate_id,
+        if max_sequence is None:
+            rows = self._rows(self.sql.latest_snapshot, (aggregate_type, aggregate_id))
+        else:
+            rows = self._rows(
+                self.sql.snapshot_at_most, (aggregate_type, aggregate_id, max_sequence)
             )
-            .order_by(SNAPSHOTS.c.last_sequence.desc())
-            .limit(1)
-        )
-        with self._read() as conn:
-            row = conn.execute(query).first()
-        if row is None:
+        if not rows:
             return None
-        payload = row[0] if isinstance(row[0], dict) else {}
-        return SerializedSnapshot(aggregate_type, aggregate_id, payload, int(row[1]), int(row[2]))
+        payload, last_sequence, taken = rows[0]
+        try:
+            decoded = loads(payload)
+        except ValueError:
+            decoded = None  # unreadable JSON: the framework ignores it and replays
+        return SerializedSnapshot(
+            aggregate_type,
+            aggregate_id,
+            decoded if isinstance(decoded, dict) else {},
+            int(last_sequence),
+            int(taken),
+        )
 
-    def _filtered(self, query: Any, f: EventFilter) -> Any:
-        if f.aggregate_type:
-            query = query.where(EVENTS.c.aggregate_type == f.aggregate_type)
-        if f.aggregate_id:
-            query = query.where(EVENTS.c.aggregate_id == f.aggregate_id)
-        if f.event_type:
-            query = query.where(EVENTS.c.event_type == f.event_type)
+    def _where(self, f: EventFilter) -> tuple[list[str], list[Any]]:
+        q = self.sql.placeholder
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("aggregate_type", f.aggregate_type),
+            ("aggregate_id", f.aggregate_id),
+            ("event_type", f.event_type),
+        ):
+            if value:
+                clauses.append(f"{column} = {q}")
+                params.append(value)
         if f.text:
-            escaped = f.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(cast(EVENTS.c.payload, Text).like(f"%{escaped}%", escape="\\"))
-        return query
+            escaped = f.text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+            clauses.append(f"{self.sql.payload_text()} LIKE {q} ESCAPE '!'")
+            params.append(f"%{escaped}%")
+        return clauses, params
 
     def read_events(
         self,
@@ -517,40 +590,43 @@ class SqlEventStore:
                 return self.legacy.read_events(
                     conn, after_position, limit, filter, before_position, descending
                 )
-        query = select(*_COLUMNS).where(EVENTS.c.position > after_position)
+        if filter.empty and before_position is None and not descending and limit is not None:
+            rows = self._rows(self.sql.read_after, (after_position, limit))
+            return [_row_to_event(r) for r in rows]
+        q = self.sql.placeholder
+        clauses, params = self._where(filter)
+        clauses.insert(0, f"position > {q}")
+        params.insert(0, after_position)
         if before_position is not None:
-            query = query.where(EVENTS.c.position < before_position)
-        query = self._filtered(query, filter)
-        query = query.order_by(EVENTS.c.position.desc() if descending else EVENTS.c.position)
+            clauses.append(f"position < {q}")
+            params.append(before_position)
+        sql = f"{self.sql.select_events} WHERE {' AND '.join(clauses)} ORDER BY position"
+        if descending:
+            sql += " DESC"
         if limit is not None:
-            query = query.limit(limit)
-        with self._read() as conn:
-            return [_row_to_event(r) for r in conn.execute(query)]
+            sql += f" LIMIT {int(limit)}"
+        return [_row_to_event(r) for r in self._rows(sql, params)]
 
     def count_events(self, filter: EventFilter = NO_FILTER) -> int:
         if self.legacy is not None:
             with self._read() as conn:
                 return self.legacy.count_events(conn, filter)
-        query = self._filtered(select(func.count()).select_from(EVENTS), filter)
-        with self._read() as conn:
-            return int(conn.execute(query).scalar_one())
+        clauses, params = self._where(filter)
+        sql = "SELECT COUNT(*) FROM events"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        return int(self._value(sql, params) or 0)
 
     def head_position(self) -> int:
-        with self._read() as conn:
-            if self.legacy is not None:
+        if self.legacy is not None:
+            with self._read() as conn:
                 return self.legacy.refresh(conn)
-            return int(
-                conn.execute(select(func.coalesce(func.max(EVENTS.c.position), 0))).scalar_one()
-            )
+        return int(self._value(self.sql.max_position) or 0)
 
     def checkpoints(self) -> dict[str, int]:
-        if "projection_checkpoints" not in self.tables:
+        if not self.has_table("projection_checkpoints"):
             return {}
-        with self._read() as conn:
-            return {
-                r[0]: int(r[1])
-                for r in conn.execute(select(CHECKPOINTS.c.name, CHECKPOINTS.c.position))
-            }
+        return {r[0]: int(r[1]) for r in self._rows(self.sql.checkpoints)}
 
     def aggregate_ids(self, aggregate_type: str, prefix: str = "", limit: int = 50) -> list[str]:
         query = select(EVENTS.c.aggregate_id).where(
@@ -578,7 +654,10 @@ class SqlEventStore:
         names: list[str] = self._guard(lambda: inspect(self.engine).get_table_names())
         return names
 
-    def has_view_table(self, name: str) -> bool:
+    def has_table(self, name: str) -> bool:
+        """Whether the table exists; another program may have created it since we opened."""
+        if name not in self.tables:
+            self.tables = set(self._guard(lambda: inspect(self.engine).get_table_names()))
         return name in self.tables
 
 

@@ -65,13 +65,13 @@ BEGIN
 END""",
         ]
     # SQLite cannot change NEW in a BEFORE trigger: number the row right after it lands.
+    # Its writers hold the database's only write lock, so the maximum is the head.
     return [
         f"DROP TRIGGER IF EXISTS {TRIGGER}",
         f"""CREATE TRIGGER {TRIGGER} AFTER INSERT ON events FOR EACH ROW WHEN NEW.position IS NULL
 BEGIN
-  UPDATE events_head SET position = position + 1 WHERE id = 1;
   UPDATE events SET
-    position = (SELECT position FROM events_head WHERE id = 1),
+    position = (SELECT COALESCE(MAX(position), 0) + 1 FROM events),
     recorded_at = COALESCE(NEW.recorded_at, strftime('%Y-%m-%dT%H:%M:%f', 'now') || '000+00:00')
   WHERE rowid = NEW.rowid;
 END""",
