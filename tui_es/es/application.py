@@ -106,14 +106,24 @@ class Application:
             # stored times are compared as strings: bring ``at`` to the same spelling
             at = parse_time(at)
             version = self.store.sequence_at_time(cls.aggregate_type, aggregate_id, at)
+        framework = self.framework(cls.aggregate_type)
         if version is None:
-            context = self.load(aggregate_id, cls.aggregate_type)
+            context = framework.load(aggregate_id)
             return context.aggregate, context.sequence
-        rows = self.store.load_events(cls.aggregate_type, aggregate_id, until_sequence=version)
-        state = cls()
-        for envelope in self.codec.decode_all(rows):
-            state.apply(envelope.payload)
-        return state, (rows[-1].sequence if rows else 0)
+        state: Aggregate = cls()
+        reached = 0
+        if framework.snapshots.uses_snapshots:
+            # start from the nearest snapshot at or before the version, if one still fits
+            snapshot = self.store.load_snapshot(
+                cls.aggregate_type, aggregate_id, max_sequence=version
+            )
+            restored = framework.restore(snapshot.payload) if snapshot is not None else None
+            if snapshot is not None and restored is not None:
+                state, reached = restored, snapshot.last_sequence
+        rows = self.store.load_rows(cls.aggregate_type, aggregate_id, reached, version)
+        for row in rows:
+            state.apply(self.codec.decode_row_payload(row))
+        return state, (int(rows[-1][2]) if rows else reached)
 
     def rebuild(
         self, name: str | None = None, from_position: int = 0, progress: Progress | None = None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from tui_es.es.aggregate import Aggregate
-from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow, row_to_event
 from tui_es.es.errors import DeserializationError
 from tui_es.es.messages import DomainEvent, InvalidMessage
 from tui_es.es.upcasting import (
@@ -32,6 +35,8 @@ class EventCodec:
         self._versions: dict[tuple[str, str], SemanticVersion] = {}
         # (type, event, stored version) already checked, so the hot path skips parsing
         self._accepted: set[tuple[str, str, str]] = set()
+        self._fast: dict[tuple[str, str, str], type[DomainEvent] | None] = {}
+        self._prefixes: dict[str, str] = {}
         for aggregate in self.aggregates.values():
             for event_cls in aggregate.events:
                 key = (aggregate.aggregate_type, event_cls.type_name())
@@ -122,3 +127,82 @@ class EventCodec:
 
     def decode_all(self, stored: Iterable[SerializedEvent]) -> list[EventEnvelope]:
         return [self.decode(e) for e in stored]
+
+    # -- the fast path: straight from the driver's rows ------------------------------
+    def _fast_class(
+        self, aggregate_type: str, event_type: str, version: str
+    ) -> type[DomainEvent] | None:
+        """The class that reads this (type, event, version) as stored, or None.
+
+        None when an upcaster would change the row or the version is not the one
+        the class reads: such rows take the general path (and its error messages).
+        """
+        key = (aggregate_type, event_type, version)
+        if key in self._fast:
+            return self._fast[key]
+        cls: type[DomainEvent] | None = None
+        aggregate = self.aggregates.get(aggregate_type)
+        if aggregate is not None and event_type in aggregate.events:
+            upcast = any(u.can_upcast(event_type, version) for u in self.upcasters.upcasters)
+            try:
+                same = SemanticVersion.parse(version) == self._versions[key[:2]]
+            except SemanticVersionError:
+                same = False
+            if same and not upcast:
+                cls = aggregate.events.get(event_type)
+        self._fast[key] = cls
+        return cls
+
+    def fast_payload(
+        self, aggregate_type: str, event_type: str, version: str, payload: Any
+    ) -> DomainEvent | None:
+        """Decode serde's compact text ``{"Name":{...}}`` with pydantic's JSON parser.
+
+        Returns None when the row needs the general path: it is not compact text
+        of this shape, an upcaster applies, or it does not validate.
+        """
+        if not isinstance(payload, str):
+            return None
+        cls = self._fast_class(aggregate_type, event_type, version)
+        if cls is None:
+            return None
+        prefix = self._prefixes.get(event_type)
+        if prefix is None:
+            prefix = self._prefixes[event_type] = '{"' + event_type + '":'
+        if not payload.startswith(prefix) or not payload.endswith("}"):
+            return None
+        try:
+            return cls.model_validate_json(payload[len(prefix) : -1])
+        except ValueError:
+            return None
+
+    def decode_row(self, row: StoredRow) -> EventEnvelope:
+        """Decode a driver row (see ``StoredRow``); the same result as ``decode``, faster."""
+        event = self.fast_payload(row[0], row[3], row[4], row[5])
+        if event is None:
+            return self.decode(row_to_event(row))
+        metadata = row[6]
+        if isinstance(metadata, str):
+            try:
+                metadata = _METADATA.validate_json(metadata)
+            except ValueError:
+                return self.decode(row_to_event(row))
+        return EventEnvelope(
+            aggregate_type=row[0],
+            aggregate_id=row[1],
+            sequence=row[2],
+            event_type=row[3],
+            event_version=row[4],
+            payload=event,
+            metadata=metadata,
+            position=row[7],
+            recorded_at=row[8],
+        )
+
+    def decode_row_payload(self, row: StoredRow) -> DomainEvent:
+        """Only the typed event of a driver row: what replaying an aggregate needs."""
+        event = self.fast_payload(row[0], row[3], row[4], row[5])
+        return event if event is not None else self.decode(row_to_event(row)).payload
+
+
+_METADATA: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])

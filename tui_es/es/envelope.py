@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -19,6 +20,42 @@ ENVELOPE_KEYS = (
     "metadata",
     "recorded_at",
 )
+
+
+# A row of the events table as the driver returns it, columns in ENVELOPE_KEYS's
+# storage order: aggregate_type, aggregate_id, sequence, event_type,
+# event_version, payload, metadata, position, recorded_at. Payload and metadata
+# are JSON text, or already-parsed objects on servers with json columns.
+StoredRow = tuple[str, str, int, str, str, Any, Any, int | None, str | None]
+
+
+def row_to_event(row: StoredRow) -> SerializedEvent:
+    payload, metadata = row[5], row[6]
+    return SerializedEvent(
+        aggregate_type=row[0],
+        aggregate_id=row[1],
+        sequence=int(row[2]),
+        event_type=row[3],
+        event_version=row[4],
+        payload=json.loads(payload) if isinstance(payload, str | bytes) else payload,
+        metadata=json.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
+        position=row[7],
+        recorded_at=row[8],
+    )
+
+
+def event_to_row(event: SerializedEvent) -> StoredRow:
+    return (
+        event.aggregate_type,
+        event.aggregate_id,
+        event.sequence,
+        event.event_type,
+        event.event_version,
+        event.payload,
+        event.metadata,
+        event.position,
+        event.recorded_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

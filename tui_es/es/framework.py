@@ -118,20 +118,22 @@ class CqrsFramework(Generic[A]):
         if self.snapshots.uses_snapshots:
             snapshot = self.store.load_snapshot(self.aggregate_type, aggregate_id)
             if snapshot is not None:
-                restored = self._restore(snapshot.payload)
+                restored = self.restore(snapshot.payload)
                 if restored is not None:
                     aggregate = restored
                     sequence = snapshot.last_sequence
                     snapshot_used = True
-        rows = self.store.load_events(self.aggregate_type, aggregate_id, after_sequence=sequence)
-        for envelope in self.codec.decode_all(rows):
-            aggregate.apply(envelope.payload)
-            sequence = envelope.sequence
+        rows = self.store.load_rows(self.aggregate_type, aggregate_id, after_sequence=sequence)
+        decode = self.codec.decode_row_payload
+        for row in rows:
+            aggregate.apply(decode(row))
+        if rows:
+            sequence = int(rows[-1][2])
         return AggregateContext(
             aggregate_id, aggregate, sequence, snapshot, snapshot_used, len(rows)
         )
 
-    def _restore(self, payload: Any) -> A | None:
+    def restore(self, payload: Any) -> A | None:
         """The aggregate a snapshot holds, or None if it no longer fits the aggregate.
 
         A snapshot must name exactly the aggregate's fields with the right

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from tui_es.es.envelope import SerializedEvent
+from tui_es.es.envelope import SerializedEvent, StoredRow, event_to_row
 from tui_es.es.errors import AggregateConflict, ReadOnlyError
 from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
@@ -152,6 +152,19 @@ class InMemoryEventStore:
         # a negative one: that would count from the end).
         until = None if until_sequence is None else max(until_sequence, 0)
         return stream[max(after_sequence, 0) : until]
+
+    def load_rows(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        after_sequence: int = 0,
+        until_sequence: int | None = None,
+    ) -> list[StoredRow]:
+        rows = self.load_events(aggregate_type, aggregate_id, after_sequence, until_sequence)
+        return [event_to_row(e) for e in rows]
+
+    def read_rows(self, after_position: int, limit: int) -> list[StoredRow]:
+        return [event_to_row(e) for e in self.read_events(after_position, limit)]
 
     def load_snapshot(
         self, aggregate_type: str, aggregate_id: str, max_sequence: int | None = None

@@ -28,6 +28,20 @@ def iter_log(
         after_position = rows[-1].position or after_position
 
 
+def iter_envelopes(
+    store: EventStore, codec: EventCodec, after_position: int = 0, page: int = 5000
+) -> Iterator[EventEnvelope]:
+    """The whole log from a position, decoded (upcasters applied), in global order."""
+    while True:
+        rows = store.read_rows(after_position, page)
+        decode = codec.decode_row
+        for row in rows:
+            yield decode(row)
+        if len(rows) < page:
+            return
+        after_position = rows[-1][7] or after_position
+
+
 @dataclass
 class AggregateHistory:
     """One aggregate's decoded events, with states kept every ``stride`` versions.

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tui_es.es.envelope import SerializedEvent
+from tui_es.es.envelope import SerializedEvent, StoredRow
 from tui_es.es.snapshots import SerializedSnapshot
 
 
@@ -93,9 +93,29 @@ class EventStore(Protocol):
         until_sequence: int | None = None,
     ) -> list[SerializedEvent]: ...
 
+    def load_rows(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        after_sequence: int = 0,
+        until_sequence: int | None = None,
+    ) -> list[StoredRow]:
+        """As ``load_events``, as the driver returns them: the replay's fast path."""
+        ...
+
+    def read_rows(self, after_position: int, limit: int) -> list[StoredRow]:
+        """The next ``limit`` rows of the global log after a position, undecoded."""
+        ...
+
     def load_snapshot(
-        self, aggregate_type: str, aggregate_id: str
-    ) -> SerializedSnapshot | None: ...
+        self, aggregate_type: str, aggregate_id: str, max_sequence: int | None = None
+    ) -> SerializedSnapshot | None:
+        """The latest snapshot, or the latest taken at or before ``max_sequence``.
+
+        Snapshots are kept, not replaced, so the state at any version can start
+        from the nearest one.
+        """
+        ...
 
     def last_sequence(self, aggregate_type: str, aggregate_id: str) -> int: ...
 

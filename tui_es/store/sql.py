@@ -31,7 +31,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from tui_es.es.envelope import SerializedEvent
+from tui_es.es.envelope import SerializedEvent, StoredRow, event_to_row, row_to_event
 from tui_es.es.errors import (
     AggregateConflict,
     AggregateError,
@@ -67,20 +67,6 @@ SQLITE_EVENTS = """CREATE TABLE events (
     recorded_at VARCHAR(40),
     UNIQUE (aggregate_type, aggregate_id, sequence)
 )"""
-
-
-def _row_to_event(row: Any) -> SerializedEvent:
-    return SerializedEvent(
-        aggregate_type=row[0],
-        aggregate_id=row[1],
-        sequence=row[2],
-        event_type=row[3],
-        event_version=row[4],
-        payload=loads(row[5]),
-        metadata=loads(row[6]),
-        position=row[7],
-        recorded_at=row[8],
-    )
 
 
 def _translate(error: SQLAlchemyError, url: URL) -> AggregateError:
@@ -205,7 +191,7 @@ class SqlTransaction:
             self.cursor.execute(self.sql.read_after, (after_position, limit))
         else:
             self.cursor.execute(self.sql.read_range, (after_position, until_position, limit))
-        return [_row_to_event(r) for r in self.cursor.fetchall()]
+        return [row_to_event(r) for r in self.cursor.fetchall()]
 
     def checkpoint(self, name: str) -> int:
         return int(self._one(self.sql.checkpoint, (name,)) or 0)
@@ -522,14 +508,30 @@ class SqlEventStore:
                 return self.legacy.load_events(
                     conn, aggregate_type, aggregate_id, after_sequence, until_sequence
                 )
+        rows = self.load_rows(aggregate_type, aggregate_id, after_sequence, until_sequence)
+        return [row_to_event(r) for r in rows]
+
+    def load_rows(
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        after_sequence: int = 0,
+        until_sequence: int | None = None,
+    ) -> list[StoredRow]:
+        if self.legacy is not None:
+            events = self.load_events(aggregate_type, aggregate_id, after_sequence, until_sequence)
+            return [event_to_row(e) for e in events]
         if until_sequence is None:
-            rows = self._rows(self.sql.load_events, (aggregate_type, aggregate_id, after_sequence))
-        else:
-            rows = self._rows(
-                self.sql.load_events_until,
-                (aggregate_type, aggregate_id, after_sequence, until_sequence),
-            )
-        return [_row_to_event(r) for r in rows]
+            return self._rows(self.sql.load_events, (aggregate_type, aggregate_id, after_sequence))
+        return self._rows(
+            self.sql.load_events_until,
+            (aggregate_type, aggregate_id, after_sequence, until_sequence),
+        )
+
+    def read_rows(self, after_position: int, limit: int) -> list[StoredRow]:
+        if self.legacy is not None:
+            return [event_to_row(e) for e in self.read_events(after_position, limit)]
+        return self._rows(self.sql.read_after, (after_position, limit))
 
     def load_snapshot(
         self, aggregate_type: str, aggregate_id: str, max_sequence: int | None = None
@@ -591,8 +593,7 @@ class SqlEventStore:
                     conn, after_position, limit, filter, before_position, descending
                 )
         if filter.empty and before_position is None and not descending and limit is not None:
-            rows = self._rows(self.sql.read_after, (after_position, limit))
-            return [_row_to_event(r) for r in rows]
+            return [row_to_event(r) for r in self.read_rows(after_position, limit)]
         q = self.sql.placeholder
         clauses, params = self._where(filter)
         clauses.insert(0, f"position > {q}")
@@ -605,7 +606,7 @@ class SqlEventStore:
             sql += " DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_row_to_event(r) for r in self._rows(sql, params)]
+        return [row_to_event(r) for r in self._rows(sql, params)]
 
     def count_events(self, filter: EventFilter = NO_FILTER) -> int:
         if self.legacy is not None:
