@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from tui_es.es.aggregate import Aggregate
 from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow, row_to_event
 from tui_es.es.errors import DeserializationError
@@ -172,7 +170,8 @@ class EventCodec:
         if not payload.startswith(prefix) or not payload.endswith("}"):
             return None
         try:
-            return cls.model_validate_json(payload[len(prefix) : -1])
+            event: DomainEvent = cls.__pydantic_validator__.validate_json(payload[len(prefix) : -1])
+            return event
         except ValueError:
             return None
 
@@ -181,28 +180,10 @@ class EventCodec:
         event = self.fast_payload(row[0], row[3], row[4], row[5])
         if event is None:
             return self.decode(row_to_event(row))
-        metadata = row[6]
-        if isinstance(metadata, str):
-            try:
-                metadata = _METADATA.validate_json(metadata)
-            except ValueError:
-                return self.decode(row_to_event(row))
-        return EventEnvelope(
-            aggregate_type=row[0],
-            aggregate_id=row[1],
-            sequence=row[2],
-            event_type=row[3],
-            event_version=row[4],
-            payload=event,
-            metadata=metadata,
-            position=row[7],
-            recorded_at=row[8],
-        )
+        # metadata stays JSON text until someone reads it (see EventEnvelope)
+        return EventEnvelope(row[0], row[1], row[2], row[3], row[4], event, row[6], row[7], row[8])
 
     def decode_row_payload(self, row: StoredRow) -> DomainEvent:
         """Only the typed event of a driver row: what replaying an aggregate needs."""
         event = self.fast_payload(row[0], row[3], row[4], row[5])
         return event if event is not None else self.decode(row_to_event(row)).payload
-
-
-_METADATA: TypeAdapter[dict[str, str]] = TypeAdapter(dict[str, str])
