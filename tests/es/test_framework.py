@@ -1,8 +1,9 @@
-"""Application / CqrsFramework on the in-memory store: execute, metadata, errors, concurrency."""
+"""Application / CqrsFramework on every store: execute, metadata, errors, concurrency."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from counter_domain import (
     Step,
     counter_domain,
 )
+from stores import StoreFactory
 
 from tui_es.es import (
     AggregateConflict,
@@ -27,6 +29,7 @@ from tui_es.es import (
     EventCodec,
     EventEnvelope,
     EventSink,
+    EventStore,
     InMemoryEventStore,
     InvalidMessage,
     RetryPolicy,
@@ -44,13 +47,22 @@ class RecordingQuery:
         self.calls.append((aggregate_id, list(envelopes)))
 
 
-def make_app(**kwargs: Any) -> tuple[Application, InMemoryEventStore]:
-    store = InMemoryEventStore()
-    services = kwargs.pop("services", None)
-    return Application(counter_domain(), store, services=services, **kwargs), store
+MakeApp = Callable[..., tuple[Application, EventStore]]
 
 
-def snapshot_of_store(store: InMemoryEventStore) -> tuple[Any, ...]:
+@pytest.fixture
+def make_app(new_store: StoreFactory) -> MakeApp:
+    """The counter domain on an empty store of each kind."""
+
+    def make(**kwargs: Any) -> tuple[Application, EventStore]:
+        store = new_store()
+        services = kwargs.pop("services", None)
+        return Application(counter_domain(), store, services=services, **kwargs), store
+
+    return make
+
+
+def snapshot_of_store(store: EventStore) -> tuple[Any, ...]:
     return (
         store.head_position(),
         store.read_events(),
@@ -62,7 +74,7 @@ def snapshot_of_store(store: InMemoryEventStore) -> tuple[Any, ...]:
 # -- sequences and positions ------------------------------------------------------------
 
 
-def test_sequences_are_contiguous_and_positions_increase() -> None:
+def test_sequences_are_contiguous_and_positions_increase(make_app: MakeApp) -> None:
     app, store = make_app()
     plan = [("a", 2), ("b", 1), ("a", 3), ("c", 1), ("b", 4), ("a", 1)]
     returned: list[EventEnvelope] = []
@@ -87,7 +99,7 @@ def test_sequences_are_contiguous_and_positions_increase() -> None:
     assert all(e.recorded_at for e in log)
 
 
-def test_execute_accepts_command_text() -> None:
+def test_execute_accepts_command_text(make_app: MakeApp) -> None:
     app, store = make_app()
     envelopes = app.execute("a", '{"Add": {"times": 2}}')
     assert [e.payload for e in envelopes] == [Incremented(), Incremented()]
@@ -98,7 +110,7 @@ def test_execute_accepts_command_text() -> None:
 # -- metadata ---------------------------------------------------------------------------
 
 
-def test_metadata_is_enriched() -> None:
+def test_metadata_is_enriched(make_app: MakeApp) -> None:
     app, store = make_app()
     before = datetime.now(UTC)
     envelopes = app.execute("a", Add(times=3))
@@ -119,7 +131,7 @@ def test_metadata_is_enriched() -> None:
     assert second[0].metadata["command_id"] != metadata["command_id"]
 
 
-def test_callers_metadata_is_kept() -> None:
+def test_callers_metadata_is_kept(make_app: MakeApp) -> None:
     app, store = make_app()
     given = {
         "correlation_id": "visit-42",
@@ -142,8 +154,8 @@ def test_callers_metadata_is_kept() -> None:
     assert store.load_events("counter", "a")[1].metadata == envelopes[0].metadata
 
 
-def test_injected_clock_and_ids() -> None:
-    store = InMemoryEventStore()
+def test_injected_clock_and_ids(new_store: StoreFactory) -> None:
+    store = new_store()
     framework = CqrsFramework(
         Counter, store, clock=lambda: "2030-01-02T03:04:05.000000+00:00", new_id=lambda: "cmd-1"
     )
@@ -159,7 +171,7 @@ def test_injected_clock_and_ids() -> None:
 
 
 @pytest.mark.parametrize("metadata", [{"count": 1}, {"ok": "x", "bad": None}, {1: "x"}])
-def test_metadata_must_be_strings(metadata: Any) -> None:
+def test_metadata_must_be_strings(metadata: Any, make_app: MakeApp) -> None:
     app, store = make_app()
     with pytest.raises(InvalidMessage, match="metadata"):
         app.execute("a", Add(times=1), metadata)
@@ -169,7 +181,7 @@ def test_metadata_must_be_strings(metadata: Any) -> None:
 # -- failures commit nothing ----------------------------------------------------------------
 
 
-def test_rejected_command_commits_nothing() -> None:
+def test_rejected_command_commits_nothing(make_app: MakeApp) -> None:
     query = RecordingQuery()
     app, store = make_app(queries=[query])
     app.execute("a", Add(times=2))
@@ -188,7 +200,7 @@ def test_rejected_command_commits_nothing() -> None:
     assert context.sequence == 2
 
 
-def test_command_without_events_dispatches_nothing() -> None:
+def test_command_without_events_dispatches_nothing(make_app: MakeApp) -> None:
     query = RecordingQuery()
     app, store = make_app(queries=[query])
     app.execute("a", Add(times=1))
@@ -205,7 +217,7 @@ def test_command_without_events_dispatches_nothing() -> None:
     assert row is not None and row.version == 1
 
 
-def test_other_exception_in_handle_is_unexpected_error() -> None:
+def test_other_exception_in_handle_is_unexpected_error(make_app: MakeApp) -> None:
     app, store = make_app()
     app.execute("a", Add(times=1))
     before = snapshot_of_store(store)
@@ -216,7 +228,7 @@ def test_other_exception_in_handle_is_unexpected_error() -> None:
     assert snapshot_of_store(store) == before
 
 
-def test_exception_from_services_is_unexpected_error() -> None:
+def test_exception_from_services_is_unexpected_error(make_app: MakeApp) -> None:
     def services(state: Counter, command: Any) -> None:
         raise KeyError("no such service")
 
@@ -239,7 +251,7 @@ def test_sink_write_applies_immediately() -> None:
     assert sink.collect() == [Incremented(), Incremented()]
 
 
-def test_later_events_of_a_command_see_the_state_of_earlier_ones() -> None:
+def test_later_events_of_a_command_see_the_state_of_earlier_ones(make_app: MakeApp) -> None:
     app, store = make_app()
     app.execute("a", Add(times=2))
     envelopes = app.execute("a", Step())
@@ -257,7 +269,7 @@ def test_later_events_of_a_command_see_the_state_of_earlier_ones() -> None:
 # -- optimistic concurrency -----------------------------------------------------------------
 
 
-def test_two_writers_of_the_same_version_one_wins() -> None:
+def test_two_writers_of_the_same_version_one_wins(make_app: MakeApp) -> None:
     app, store = make_app()
     framework = app.framework()
     app.execute("a", Add(times=1))
@@ -284,7 +296,7 @@ def test_two_writers_of_the_same_version_one_wins() -> None:
 class Interferer:
     """Services that let another writer commit to the aggregate during ``handle``."""
 
-    def __init__(self, store: InMemoryEventStore, times: int) -> None:
+    def __init__(self, store: EventStore, times: int) -> None:
         self.other = CqrsFramework(Counter, store)
         self.times = times
         self.seen: list[int] = []
@@ -296,9 +308,9 @@ class Interferer:
             self.other.execute("a", Add(times=1))
 
 
-def test_retry_policy_reruns_on_a_fresh_load() -> None:
-    store = InMemoryEventStore()
-    services = Interferer(store, times=1)
+def test_retry_policy_reruns_on_a_fresh_load(new_store: StoreFactory) -> None:
+    store = new_store()
+    services = Interferer(new_store(), times=1)
     app = Application(
         counter_domain(),
         store,
@@ -316,9 +328,9 @@ def test_retry_policy_reruns_on_a_fresh_load() -> None:
     assert store.view_rows(COUNTER_VIEW.name) == live
 
 
-def test_without_retry_the_conflict_surfaces() -> None:
-    store = InMemoryEventStore()
-    services = Interferer(store, times=1)
+def test_without_retry_the_conflict_surfaces(new_store: StoreFactory) -> None:
+    store = new_store()
+    services = Interferer(new_store(), times=1)
     app = Application(counter_domain(), store, services=services)
     with pytest.raises(AggregateConflict):
         app.execute("a", Add(times=2))
@@ -327,9 +339,9 @@ def test_without_retry_the_conflict_surfaces() -> None:
     assert app.load("a").aggregate.count == 1
 
 
-def test_retry_gives_up_after_its_attempts() -> None:
-    store = InMemoryEventStore()
-    services = Interferer(store, times=10)
+def test_retry_gives_up_after_its_attempts(new_store: StoreFactory) -> None:
+    store = new_store()
+    services = Interferer(new_store(), times=10)
     app = Application(
         counter_domain(),
         store,
@@ -342,7 +354,7 @@ def test_retry_gives_up_after_its_attempts() -> None:
     assert store.head_position() == 3  # only the other writer's events
 
 
-def test_a_rejection_is_not_retried() -> None:
+def test_a_rejection_is_not_retried(make_app: MakeApp) -> None:
     calls: list[int] = []
 
     def services(state: Counter, command: Any) -> None:
@@ -355,7 +367,7 @@ def test_a_rejection_is_not_retried() -> None:
     assert store.head_position() == 0
 
 
-def test_a_command_no_aggregate_knows_is_invalid() -> None:
+def test_a_command_no_aggregate_knows_is_invalid(make_app: MakeApp) -> None:
     from tui_es.domains.bank import DepositMoney
 
     app, store = make_app()
@@ -365,6 +377,7 @@ def test_a_command_no_aggregate_knows_is_invalid() -> None:
 
 
 def test_the_memory_store_refuses_a_sequence_gap() -> None:
+    # memory only: its streams are lists indexed by sequence, which a gap would corrupt
     store = InMemoryEventStore()
     codec = EventCodec([Counter])
     with pytest.raises(ValueError, match="sequence 3 does not follow 0"), store.transaction() as tx:

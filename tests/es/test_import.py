@@ -1,4 +1,8 @@
-"""Importing JSON Lines: all or nothing, every problem named with its line number."""
+"""Importing JSON Lines: all or nothing, every problem named with its line number.
+
+The imports run on every store (see conftest.py); the file to import is
+exported from a memory store once, when the module loads.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from stores import StoreFactory
 
 from tui_es.domains.bank import (
     DOMAIN,
@@ -15,7 +20,7 @@ from tui_es.domains.bank import (
     WithdrawMoney,
     WriteCheck,
 )
-from tui_es.es import Application, InMemoryEventStore
+from tui_es.es import Application, EventStore, InMemoryEventStore
 from tui_es.es.importing import InvalidImport, validate_lines
 
 
@@ -34,13 +39,18 @@ def exported_lines() -> list[str]:
 LINES = exported_lines()
 
 
-def fresh() -> tuple[Application, InMemoryEventStore]:
-    store = InMemoryEventStore()
+Fresh = tuple[Application, EventStore]
+
+
+@pytest.fixture
+def fresh(new_store: StoreFactory) -> Fresh:
+    """The bank domain on an empty store of each kind."""
+    store = new_store()
     return Application(DOMAIN, store), store
 
 
-def test_a_good_file_imports_everything() -> None:
-    app, store = fresh()
+def test_a_good_file_imports_everything(fresh: Fresh) -> None:
+    app, store = fresh
     committed = app.import_lines(LINES)
     assert len(committed) == len(LINES) == 6
     assert [e.position for e in committed] == [1, 2, 3, 4, 5, 6]
@@ -56,17 +66,17 @@ def test_a_good_file_imports_everything() -> None:
     assert app.import_lines(["", "   "]) == []
 
 
-def test_blank_lines_are_skipped_but_counted() -> None:
-    app, _ = fresh()
+def test_blank_lines_are_skipped_but_counted(fresh: Fresh) -> None:
+    app, _ = fresh
     lines = ["", LINES[0], "  ", *LINES[1:]]
     assert len(app.import_lines(lines)) == 6
     bad = ["", "{broken"]
     with pytest.raises(InvalidImport, match=r"^line 2: "):
-        fresh()[0].import_lines(bad)
+        app.import_lines(bad)
 
 
-def test_an_import_continues_an_existing_stream() -> None:
-    app, _ = fresh()
+def test_an_import_continues_an_existing_stream(fresh: Fresh) -> None:
+    app, _ = fresh
     app.execute("acct-1", OpenAccount(account_id="acct-1"))
     rest = [json.loads(line) for line in LINES[1:] if json.loads(line)["aggregate_id"] == "acct-1"]
     for row in rest:
@@ -76,8 +86,8 @@ def test_an_import_continues_an_existing_stream() -> None:
     assert app.load("acct-1").aggregate.balance == 600.0
 
 
-def test_an_import_may_not_go_back_in_time_within_a_stream() -> None:
-    app, store = fresh()
+def test_an_import_may_not_go_back_in_time_within_a_stream(fresh: Fresh) -> None:
+    app, store = fresh
     app.execute("acct-1", OpenAccount(account_id="acct-1"))
     rest = [json.loads(line) for line in LINES[1:] if json.loads(line)["aggregate_id"] == "acct-1"]
     rest[0]["recorded_at"] = "2001-01-01T00:00:00Z"
@@ -89,15 +99,15 @@ def test_an_import_may_not_go_back_in_time_within_a_stream() -> None:
     assert store.head_position() == head
 
 
-def test_position_in_the_file_is_not_kept() -> None:
-    app, _ = fresh()
+def test_position_in_the_file_is_not_kept(fresh: Fresh) -> None:
+    app, _ = fresh
     app.execute("other", OpenAccount(account_id="other"))
     committed = app.import_lines(LINES)
     assert [e.position for e in committed] == [2, 3, 4, 5, 6, 7]
 
 
-def test_a_1_0_withdrawal_imports_and_is_upcast() -> None:
-    app, store = fresh()
+def test_a_1_0_withdrawal_imports_and_is_upcast(fresh: Fresh) -> None:
+    app, store = fresh
     line = json.loads(LINES[4])
     assert line["event_type"] == "CustomerWithdrewCash"
     line["event_version"] = "1.0"
@@ -177,9 +187,9 @@ BAD_FILES = [
 
 @pytest.mark.parametrize(("index", "lines", "fragment"), BAD_FILES)
 def test_a_bad_line_is_named_and_nothing_is_written(
-    index: int, lines: list[str], fragment: str
+    index: int, lines: list[str], fragment: str, fresh: Fresh
 ) -> None:
-    app, store = fresh()
+    app, store = fresh
     app.execute("someone", OpenAccount(account_id="someone"))
     before = (store.read_events(), store.checkpoints(), store.view_rows("account_query"))
     with pytest.raises(InvalidImport) as excinfo:
@@ -193,8 +203,8 @@ def test_a_bad_line_is_named_and_nothing_is_written(
         validate_lines(lines, app.codec, store)
 
 
-def test_re_importing_the_same_file_is_an_error() -> None:
-    app, store = fresh()
+def test_re_importing_the_same_file_is_an_error(fresh: Fresh) -> None:
+    app, store = fresh
     app.import_lines(LINES)
     before = store.read_events()
     with pytest.raises(InvalidImport, match=r"^line 1: .*already exists"):
@@ -203,24 +213,24 @@ def test_re_importing_the_same_file_is_an_error() -> None:
     assert store.head_position() == 6
 
 
-def test_a_duplicate_of_a_stored_event_later_in_the_file() -> None:
-    app, store = fresh()
+def test_a_duplicate_of_a_stored_event_later_in_the_file(fresh: Fresh) -> None:
+    app, store = fresh
     app.import_lines(LINES[:2])  # acct-1 sequences 1 and 2
     with pytest.raises(InvalidImport, match=r"^line 3: account 'acct-1' sequence 2 already exists"):
         app.import_lines([LINES[2], LINES[3], LINES[1]])  # acct-2's are fine, then a duplicate
     assert store.head_position() == 2
 
 
-def test_validate_lines_writes_nothing() -> None:
-    app, store = fresh()
+def test_validate_lines_writes_nothing(fresh: Fresh) -> None:
+    app, store = fresh
     events = validate_lines(LINES, app.codec, store)
     assert len(events) == 6
     assert all(e.position is None for e in events)
     assert store.head_position() == 0
 
 
-def test_recorded_at_is_kept_as_an_instant() -> None:
-    app, store = fresh()
+def test_recorded_at_is_kept_as_an_instant(fresh: Fresh) -> None:
+    app, store = fresh
     lines = edit(0, recorded_at="2001-01-02T03:04:05Z")
     app.import_lines(lines)
     stored = datetime_of(store.read_events()[0].recorded_at)
@@ -233,8 +243,8 @@ def datetime_of(text: str | None) -> datetime:
 
 
 @pytest.mark.parametrize("body", [5, [1, 2], "x", None])
-def test_a_1_0_withdrawal_the_upcaster_cannot_read_is_a_bad_line(body: Any) -> None:
-    app, store = fresh()
+def test_a_1_0_withdrawal_the_upcaster_cannot_read_is_a_bad_line(body: Any, fresh: Fresh) -> None:
+    app, store = fresh
     line = json.loads(LINES[4])
     line["event_version"] = "1.0"
     line["payload"] = {"CustomerWithdrewCash": body}

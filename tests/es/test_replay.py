@@ -1,4 +1,9 @@
-"""Time travel: AggregateHistory and Application.state at a version or a moment."""
+"""Time travel: AggregateHistory and Application.state at a version or a moment.
+
+On every store (see conftest.py). The stores take a time from the clock given
+to them per event (memory) or per commit (SQL), so events written by one
+command may share their ``recorded_at``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from counter_domain import Add, Counter, Step, counter_domain, replay
+from stores import StoreFactory
 
-from tui_es.es import Application, InMemoryEventStore
-from tui_es.es.replay import iter_log, state_at
+from tui_es.es import Application
+from tui_es.es.replay import AggregateHistory, iter_log, state_at
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -26,9 +32,9 @@ def clock() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app() -> Application:
+def app(module_store: StoreFactory) -> Application:
     """~300 events for "a" (several stride blocks), interleaved with "b"."""
-    store = InMemoryEventStore(clock=clock())
+    store = module_store(clock=clock())
     app = Application(counter_domain(), store)
     i = 0
     while store.last_sequence("counter", "a") < 300:
@@ -89,35 +95,47 @@ def test_event_at(app: Application) -> None:
         assert envelope.recorded_at == rows[version - 1].recorded_at
 
 
+def recorded_with(history: AggregateHistory, version: int) -> tuple[str, int, int]:
+    """The moment of ``version``, and the first and last version recorded at that moment.
+
+    Just ``version`` on the memory store (a time per event); on the SQL stores,
+    every event of the command that wrote it (a time per commit).
+    """
+    moment = history.envelopes[version - 1].recorded_at
+    assert moment is not None
+    same = [e.sequence for e in history.envelopes if e.recorded_at == moment]
+    assert version in same
+    assert same == list(range(same[0], same[-1] + 1))
+    return moment, same[0], same[-1]
+
+
 def test_version_at_a_time(app: Application) -> None:
     history = app.history("a")
-    envelopes = history.envelopes
     assert history.version_at(stamp(0)) == 0
     assert history.version_at("2029-12-31T23:59:59.000000+00:00") == 0
     assert history.version_at(stamp(10_000)) == history.version
     for version in (1, 7, 64, 200, history.version):
-        moment = envelopes[version - 1].recorded_at
-        assert moment is not None
-        assert history.version_at(moment) == version
+        moment, first, last = recorded_with(history, version)
+        assert history.version_at(moment) == last
         # a moment just after it still sees the same version, unless the next event is then
         just_after = (datetime.fromisoformat(moment) + timedelta(seconds=1)).isoformat(
             timespec="microseconds"
         )
-        assert history.version_at(just_after) == version
+        assert history.version_at(just_after) == last
         just_before = (datetime.fromisoformat(moment) - timedelta(seconds=1)).isoformat(
             timespec="microseconds"
         )
-        assert history.version_at(just_before) == version - 1
+        assert history.version_at(just_before) == first - 1
 
 
 def test_application_state_at_a_time(app: Application) -> None:
     history = app.history("a")
-    for version in (0, 1, 50, 130, 257, history.version):
-        moment = stamp(0) if version == 0 else history.envelopes[version - 1].recorded_at
-        assert moment is not None
+    assert app.state("a", at=stamp(0)) == (Counter(), 0)
+    for version in (1, 50, 130, 257, history.version):
+        moment, _, last = recorded_with(history, version)
         state, sequence = app.state("a", at=moment)
-        assert sequence == version
-        assert state == history.state_at(version)
+        assert sequence == last
+        assert state == history.state_at(last)
 
 
 def test_state_now(app: Application) -> None:
@@ -139,8 +157,8 @@ def test_iter_log_pages_through_everything_in_order(app: Application) -> None:
     assert [e.position for e in later] == list(range(101, app.store.head_position() + 1))
 
 
-def test_times_in_other_spellings_mean_the_same_instant() -> None:
-    store = InMemoryEventStore(
+def test_times_in_other_spellings_mean_the_same_instant(new_store: StoreFactory) -> None:
+    store = new_store(
         clock=iter(["2030-01-01T00:00:10.500000+00:00", "2030-01-01T00:00:20.000000+00:00"])
     )
     app = Application(counter_domain(), store)
@@ -162,8 +180,8 @@ def test_times_in_other_spellings_mean_the_same_instant() -> None:
 
 
 @pytest.mark.parametrize("at", ["yesterday", "2030-01-01T00:00:10"])
-def test_a_time_without_zone_or_not_a_time_is_refused(at: str) -> None:
-    app = Application(counter_domain(), InMemoryEventStore())
+def test_a_time_without_zone_or_not_a_time_is_refused(new_store: StoreFactory, at: str) -> None:
+    app = Application(counter_domain(), new_store())
     with pytest.raises(ValueError):
         app.state("a", at=at)
     with pytest.raises(ValueError):
@@ -171,8 +189,10 @@ def test_a_time_without_zone_or_not_a_time_is_refused(at: str) -> None:
 
 
 @pytest.mark.parametrize("version", [-1, -3])
-def test_a_negative_version_is_not_counted_from_the_end(version: int) -> None:
-    store = InMemoryEventStore()
+def test_a_negative_version_is_not_counted_from_the_end(
+    new_store: StoreFactory, version: int
+) -> None:
+    store = new_store()
     app = Application(counter_domain(), store)
     app.execute("a", Add(times=5))
     assert store.load_events("counter", "a", until_sequence=version) == []

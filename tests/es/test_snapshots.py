@@ -1,18 +1,19 @@
-"""Snapshots: when they are taken, what they hold, and that loading from one equals a replay."""
+"""Snapshots: when they are taken, what they hold, and that loading from one equals a replay.
+
+The policy tests need no store; the rest run on every store (see conftest.py).
+"""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from counter_domain import Add, Counter, Incremented, Noop, Recorded, Step, replay
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stores import StoreFactory
 
-from tui_es.es import (
-    CqrsFramework,
-    InMemoryEventStore,
-    SerializedSnapshot,
-    SnapshotPolicy,
-)
+from tui_es.es import CqrsFramework, SerializedSnapshot, SnapshotPolicy
 from tui_es.es.codec import EventCodec
 
 # -- SnapshotPolicy.due ---------------------------------------------------------------------
@@ -99,15 +100,20 @@ commands = st.one_of(
 )
 
 
-@settings(max_examples=50, deadline=None)
+# The examples share the test's database: each writes aggregates of its own.
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     policy=policies,
     history=st.lists(st.tuples(st.sampled_from(["a", "b"]), commands), max_size=25),
 )
 def test_loading_from_a_snapshot_equals_a_full_replay(
-    policy: SnapshotPolicy, history: list[tuple[str, object]]
+    new_store: StoreFactory, policy: SnapshotPolicy, history: list[tuple[str, object]]
 ) -> None:
-    store = InMemoryEventStore()
+    store = new_store()
+    example = uuid.uuid4().hex
+    history = [(f"{example}-{aggregate_id}", command) for aggregate_id, command in history]
     with_snapshots = CqrsFramework(Counter, store, snapshots=policy)
     events_only = CqrsFramework(Counter, store)
     codec = EventCodec([Counter])
@@ -119,7 +125,7 @@ def test_loading_from_a_snapshot_equals_a_full_replay(
         assert loaded.aggregate == replayed.aggregate
         assert loaded.sequence == replayed.sequence
 
-    for aggregate_id in ("a", "b"):
+    for aggregate_id in (f"{example}-a", f"{example}-b"):
         rows = store.load_events("counter", aggregate_id)
         expected = replay([e.payload for e in codec.decode_all(rows)])
         loaded = with_snapshots.load(aggregate_id)
@@ -140,8 +146,10 @@ def test_loading_from_a_snapshot_equals_a_full_replay(
             assert snapshot.last_sequence == len(rows)
 
 
-def test_snapshot_of_a_commit_crossing_a_boundary_holds_its_last_sequence() -> None:
-    store = InMemoryEventStore()
+def test_snapshot_of_a_commit_crossing_a_boundary_holds_its_last_sequence(
+    new_store: StoreFactory,
+) -> None:
+    store = new_store()
     framework = CqrsFramework(Counter, store, snapshots=SnapshotPolicy.every(4))
     framework.execute("a", Add(times=3))
     assert store.load_snapshot("counter", "a") is None
@@ -169,8 +177,8 @@ def test_snapshot_of_a_commit_crossing_a_boundary_holds_its_last_sequence() -> N
     assert context.sequence == 9
 
 
-def test_every_commit_snapshot_does_not_apply_twice() -> None:
-    store = InMemoryEventStore()
+def test_every_commit_snapshot_does_not_apply_twice(new_store: StoreFactory) -> None:
+    store = new_store()
     framework = CqrsFramework(Counter, store, snapshots=SnapshotPolicy.every_commit())
     for n in (2, 3, 1):
         framework.execute("a", Add(times=n))
@@ -181,8 +189,8 @@ def test_every_commit_snapshot_does_not_apply_twice() -> None:
     assert framework.load("a").aggregate.count == 6
 
 
-def test_events_only_writes_no_snapshot() -> None:
-    store = InMemoryEventStore()
+def test_events_only_writes_no_snapshot(new_store: StoreFactory) -> None:
+    store = new_store()
     framework = CqrsFramework(Counter, store)
     framework.execute("a", Add(times=10))
     assert store.load_snapshot("counter", "a") is None
@@ -192,8 +200,10 @@ def test_events_only_writes_no_snapshot() -> None:
     "payload",
     [{"count": "not a number"}, {"count": [1, 2]}, {"count": 1, "recorded": "nope"}],
 )
-def test_a_snapshot_that_no_longer_decodes_is_ignored(payload: dict) -> None:
-    store = InMemoryEventStore()
+def test_a_snapshot_that_no_longer_decodes_is_ignored(
+    new_store: StoreFactory, payload: dict
+) -> None:
+    store = new_store()
     framework = CqrsFramework(Counter, store, snapshots=SnapshotPolicy.every(100))
     framework.execute("a", Add(times=3))
     framework.execute("a", Step())
@@ -222,10 +232,12 @@ def test_a_snapshot_that_no_longer_decodes_is_ignored(payload: dict) -> None:
     "payload",
     [{"count": 7}, {"count": 7, "recorded": [], "renamed": 1}, {"count": "7", "recorded": []}],
 )
-def test_a_snapshot_of_another_shape_is_not_filled_in(payload: dict) -> None:
+def test_a_snapshot_of_another_shape_is_not_filled_in(
+    new_store: StoreFactory, payload: dict
+) -> None:
     # a snapshot missing a field (or with one too many, or a number as text) comes from
     # another version of the aggregate: defaults or coercion would give a wrong state
-    store = InMemoryEventStore()
+    store = new_store()
     framework = CqrsFramework(Counter, store, snapshots=SnapshotPolicy.every(100))
     framework.execute("a", Add(times=3))
     with store.transaction() as tx:

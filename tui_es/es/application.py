@@ -11,7 +11,7 @@ from tui_es.es.dispatcher import Progress, ProjectionDispatcher
 from tui_es.es.domain import Domain
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.framework import AggregateContext, CqrsFramework, RetryPolicy, parse_time
-from tui_es.es.importing import validate_lines
+from tui_es.es.importing import validate_events, validate_lines
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.replay import AggregateHistory
 from tui_es.es.snapshots import SnapshotPolicy
@@ -133,7 +133,13 @@ class Application:
 
     def import_lines(self, lines: Iterable[str]) -> list[SerializedEvent]:
         """All or nothing: validate every line, then append them and update views in one transaction."""
-        events = validate_lines(lines, self.codec, self.store)
+        return self._import(validate_lines(lines, self.codec, self.store))
+
+    def import_events(self, events: Iterable[SerializedEvent]) -> list[SerializedEvent]:
+        """As ``import_lines``, for events already in memory (their positions are not kept)."""
+        return self._import(validate_events(events, self.codec, self.store))
+
+    def _import(self, events: list[SerializedEvent]) -> list[SerializedEvent]:
         if not events:
             return []
         with self.store.transaction() as tx:

@@ -175,6 +175,20 @@ class EventCodec:
         except ValueError:
             return None
 
+    def check(self, event: SerializedEvent) -> None:
+        """Raise DeserializationError if the stored event would not decode; cheaper than decode."""
+        cls = self._fast_class(event.aggregate_type, event.event_type, event.event_version)
+        payload = event.payload
+        if cls is not None and isinstance(payload, dict) and len(payload) == 1:
+            body = payload.get(event.event_type)
+            if isinstance(body, dict):
+                try:
+                    cls.__pydantic_validator__.validate_python(body)
+                    return
+                except ValueError:
+                    pass  # the general path says what is wrong
+        self.decode(event)
+
     def decode_row(self, row: StoredRow) -> EventEnvelope:
         """Decode a driver row (see ``StoredRow``); the same result as ``decode``, faster."""
         event = self.fast_payload(row[0], row[3], row[4], row[5])
@@ -182,6 +196,9 @@ class EventCodec:
             return self.decode(row_to_event(row))
         # metadata stays JSON text until someone reads it (see EventEnvelope)
         return EventEnvelope(row[0], row[1], row[2], row[3], row[4], event, row[6], row[7], row[8])
+
+    def decode_rows(self, rows: Iterable[StoredRow]) -> list[EventEnvelope]:
+        return [self.decode_row(r) for r in rows]
 
     def decode_row_payload(self, row: StoredRow) -> DomainEvent:
         """Only the typed event of a driver row: what replaying an aggregate needs."""

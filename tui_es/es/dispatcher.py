@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 
 from tui_es.es.codec import EventCodec
-from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow
 from tui_es.es.store import EventStore, StoreTransaction
 from tui_es.es.views import Query, ViewProjection
 
@@ -67,30 +67,80 @@ class ProjectionDispatcher:
         first = committed[0].position
         last = committed[-1].position
         assert first is not None and last is not None
-        envelopes: Sequence[EventEnvelope] | None = decoded
         for view in self.views:
             checkpoint = tx.checkpoint(view.name)
             if checkpoint >= last:
                 continue
-            if checkpoint < first - 1:
-                self._fold(tx, view, checkpoint, first - 1)
-            if envelopes is None:
-                envelopes = self.codec.decode_all(committed)
-            view.apply(
-                tx, (e for e in envelopes if e.position is not None and e.position > checkpoint)
-            )
-            tx.set_checkpoint(view.name, last)
+            if decoded is not None and checkpoint == first - 1:
+                view.apply(tx, decoded)  # the usual case: just this commit's events
+                tx.set_checkpoint(view.name, last)
+            else:
+                self._fold(tx, view, checkpoint, last)
 
-    def _fold(self, tx: StoreTransaction, view: ViewProjection, after: int, until: int) -> None:
+    def _fold(
+        self,
+        tx: StoreTransaction,
+        view: ViewProjection,
+        after: int,
+        until: int,
+        progress: Progress | None = None,
+    ) -> None:
+        """Fold the events after ``after`` up to ``until`` into the view; move its checkpoint."""
+        if view.per_aggregate and until - after > self.batch_size:
+            self._fold_by_aggregate(tx, view, after, until, progress)
+        else:
+            reached = after
+            while reached < until:
+                rows = tx.read_range(reached, until, self.batch_size)
+                if not rows:
+                    break
+                wanted = [r for r in rows if view.interested(r.aggregate_type)]
+                view.apply(tx, self.codec.decode_all(wanted))
+                reached = rows[-1].position or until
+                if progress is not None:
+                    progress(reached, until)
+        tx.set_checkpoint(view.name, until)
+
+    def _fold_by_aggregate(
+        self,
+        tx: StoreTransaction,
+        view: ViewProjection,
+        after: int,
+        until: int,
+        progress: Progress | None,
+    ) -> None:
+        """Fold aggregate by aggregate: each view row is loaded and saved once.
+
+        Only for views whose rows each follow one aggregate, where an
+        aggregate's own order is all that matters.
+        """
+        types = sorted(view.aggregate_types)
+        key: tuple[str, str, int] | None = None
+        pending: list[StoredRow] = []
+        done = 0
         while True:
-            rows = tx.read_range(after, until, self.batch_size)
-            if not rows:
+            rows = tx.read_rows_by_aggregate(after, until, types, key, self.batch_size)
+            finished = len(rows) < self.batch_size
+            if rows:
+                key = (rows[-1][0], rows[-1][1], int(rows[-1][2]))
+            pending.extend(rows)
+            if finished:
+                complete, pending = pending, []
+            else:
+                # the last aggregate may go on in the next page: keep its rows back
+                cut = len(pending)
+                while cut > 0 and pending[cut - 1][:2] == pending[-1][:2]:
+                    cut -= 1
+                complete, pending = pending[:cut], pending[cut:]
+            envelopes = self.codec.decode_rows(complete)
+            for _, group in groupby(envelopes, key=lambda e: (e.aggregate_type, e.aggregate_id)):
+                view.apply(tx, group)
+            done += len(complete)
+            if progress is not None and (complete or finished):
+                # rows of other aggregate types are not read: the last report says "all"
+                progress(until if finished else min(until - 1, after + done), until)
+            if finished:
                 return
-            view.apply(
-                tx, self.codec.decode_all(r for r in rows if view.interested(r.aggregate_type))
-            )
-            after = rows[-1].position or after
-            tx.set_checkpoint(view.name, after)
 
     # -- after the commit --------------------------------------------------------------
     def dispatch_after_commit(self, store: EventStore) -> None:
@@ -145,21 +195,26 @@ class ProjectionDispatcher:
     def _catch_up_view(
         self, store: EventStore, view: ViewProjection, progress: Progress | None
     ) -> int:
-        head = store.head_position()
         start = store.checkpoints().get(view.name, 0)
+        head = store.head_position()
+        if view.per_aggregate and head - start > self.batch_size:
+            # one transaction: the checkpoint can only move once every aggregate is folded
+            with store.transaction() as tx:
+                checkpoint = tx.checkpoint(view.name)
+                head = tx.head_position()
+                self._fold(tx, view, checkpoint, head, progress)
+            return head - start
         reached = start
         while reached < head:
             # One transaction per batch: rows and checkpoint move together, and
-            # writers are never held off for a whole rebuild.
+            # writers are never held off for long.
             with store.transaction() as tx:
                 checkpoint = tx.checkpoint(view.name)
-                rows = tx.read_range(checkpoint, None, self.batch_size)
-                if not rows:
+                top = min(tx.head_position(), checkpoint + self.batch_size)
+                if top <= checkpoint:
                     break
-                wanted = [r for r in rows if view.interested(r.aggregate_type)]
-                view.apply(tx, self.codec.decode_all(wanted))
-                reached = rows[-1].position or checkpoint
-                tx.set_checkpoint(view.name, reached)
+                self._fold(tx, view, checkpoint, top)
+                reached = top
             head = max(head, reached)
             if progress is not None:
                 progress(reached, head)

@@ -78,6 +78,49 @@ def parse_envelope(obj: Any, lineno: int) -> SerializedEvent:
     )
 
 
+class _Continuity:
+    """Checks that imported events continue their streams: no duplicate, no gap, no going back in time."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+        # into an empty store every stream starts at 0: no need to ask for each one
+        self.empty = store.head_position() == 0
+        self.last: dict[tuple[str, str], int] = {}
+        # the latest recorded_at of each stream: time travel by time needs it not to go back
+        self.latest: dict[tuple[str, str], str] = {}
+
+    def check(self, event: SerializedEvent) -> str | None:
+        """None if the event continues its stream, else what is wrong."""
+        key = (event.aggregate_type, event.aggregate_id)
+        last = self.last.get(key)
+        if last is None:
+            last = 0 if self.empty else self.store.last_sequence(*key)
+            if last:
+                stored = self.store.load_events(*key, after_sequence=last - 1)
+                self.latest[key] = (stored[-1].recorded_at or "") if stored else ""
+        expected = last + 1
+        if event.sequence != expected:
+            if event.sequence < expected:
+                return (
+                    f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence} "
+                    "already exists"
+                )
+            return (
+                f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence} "
+                f"leaves a gap: the next sequence is {expected}"
+            )
+        if event.recorded_at is not None:
+            previous = self.latest.get(key, "")
+            if event.recorded_at < previous:
+                return (
+                    f"recorded_at {event.recorded_at} is earlier than the previous event of "
+                    f"{event.aggregate_type} {event.aggregate_id!r} ({previous})"
+                )
+            self.latest[key] = event.recorded_at
+        self.last[key] = event.sequence
+        return None
+
+
 def validate_lines(
     lines: Iterable[str], codec: EventCodec, store: EventStore
 ) -> list[SerializedEvent]:
@@ -86,9 +129,7 @@ def validate_lines(
     The first problem raises ``InvalidImport`` naming its line; nothing is written.
     """
     events: list[SerializedEvent] = []
-    last: dict[tuple[str, str], int] = {}
-    # the latest recorded_at of each stream: time travel by time needs it not to go back
-    latest: dict[tuple[str, str], str] = {}
+    continuity = _Continuity(store)
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -98,35 +139,29 @@ def validate_lines(
             raise _line_error(lineno, f"invalid JSON at column {e.colno}: {e.msg}") from None
         event = parse_envelope(obj, lineno)
         try:
-            codec.decode(event)
+            codec.check(event)
         except (DeserializationError, InvalidMessage) as e:
             raise _line_error(lineno, str(e)) from None
-        key = (event.aggregate_type, event.aggregate_id)
-        if key not in last:
-            last[key] = store.last_sequence(*key)
-            if last[key]:
-                stored = store.load_events(*key, after_sequence=last[key] - 1)
-                latest[key] = stored[-1].recorded_at or "" if stored else ""
-        expected = last[key] + 1
-        if event.sequence < expected:
-            raise _line_error(
-                lineno,
-                f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence} already exists",
-            )
-        if event.sequence > expected:
-            raise _line_error(
-                lineno,
-                f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence} "
-                f"leaves a gap: the next sequence is {expected}",
-            )
-        if event.recorded_at is not None:
-            if event.recorded_at < latest.get(key, ""):
-                raise _line_error(
-                    lineno,
-                    f"recorded_at {event.recorded_at} is earlier than the previous event of "
-                    f"{event.aggregate_type} {event.aggregate_id!r} ({latest[key]})",
-                )
-            latest[key] = event.recorded_at
-        last[key] = event.sequence
+        problem = continuity.check(event)
+        if problem is not None:
+            raise _line_error(lineno, problem)
         events.append(event)
     return events
+
+
+def validate_events(
+    events: Iterable[SerializedEvent], codec: EventCodec, store: EventStore
+) -> list[SerializedEvent]:
+    """Check events made in memory as ``validate_lines`` checks lines; errors name the event's index."""
+    checked: list[SerializedEvent] = []
+    continuity = _Continuity(store)
+    for index, event in enumerate(events, start=1):
+        try:
+            codec.check(event)
+        except (DeserializationError, InvalidMessage) as e:
+            raise InvalidImport(f"event {index}: {e}") from None
+        problem = continuity.check(event)
+        if problem is not None:
+            raise InvalidImport(f"event {index}: {problem}")
+        checked.append(event)
+    return checked

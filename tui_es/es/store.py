@@ -65,6 +65,23 @@ class StoreTransaction(Protocol):
         """Events with ``after_position < position <= until_position``, in order."""
         ...
 
+    def read_rows_by_aggregate(
+        self,
+        after_position: int,
+        until_position: int,
+        aggregate_types: Sequence[str],
+        after_key: tuple[str, str, int] | None,
+        limit: int,
+    ) -> list[StoredRow]:
+        """Rows in the position range, ordered by aggregate and sequence, after ``after_key``.
+
+        A view whose rows each follow one aggregate is rebuilt aggregate by
+        aggregate in this order: each row is loaded and saved once.
+        """
+        ...
+
+    def head_position(self) -> int: ...
+
     def checkpoint(self, name: str) -> int: ...
 
     def set_checkpoint(self, name: str, position: int) -> None: ...

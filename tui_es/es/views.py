@@ -68,6 +68,11 @@ class ViewProjection:
     def __post_init__(self) -> None:
         check_identifier(self.name)
 
+    @property
+    def per_aggregate(self) -> bool:
+        """Each row follows exactly one aggregate, so it can be built aggregate by aggregate."""
+        return self.view_id is by_aggregate_id
+
     def interested(self, aggregate_type: str) -> bool:
         return aggregate_type in self.aggregate_types
 

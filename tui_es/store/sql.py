@@ -193,6 +193,29 @@ class SqlTransaction:
             self.cursor.execute(self.sql.read_range, (after_position, until_position, limit))
         return [row_to_event(r) for r in self.cursor.fetchall()]
 
+    def read_rows_by_aggregate(
+        self,
+        after_position: int,
+        until_position: int,
+        aggregate_types: Sequence[str],
+        after_key: tuple[str, str, int] | None,
+        limit: int,
+    ) -> list[StoredRow]:
+        q = self.sql.placeholder
+        types = ", ".join([q] * len(aggregate_types))
+        sql = (
+            f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
+            f"AND aggregate_type IN ({types})"
+        )
+        params: list[Any] = [after_position, until_position, *aggregate_types]
+        if after_key is not None:
+            sql += f" AND (aggregate_type, aggregate_id, sequence) > ({q}, {q}, {q})"
+            params.extend(after_key)
+        sql += f" ORDER BY aggregate_type, aggregate_id, sequence LIMIT {int(limit)}"
+        self.cursor.execute(sql, params)
+        rows: list[StoredRow] = self.cursor.fetchall()
+        return rows
+
     def checkpoint(self, name: str) -> int:
         return int(self._one(self.sql.checkpoint, (name,)) or 0)
 
