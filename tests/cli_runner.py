@@ -26,9 +26,7 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def cli(
-    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Cli:
+def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Run ``tui-es`` in-process against this test's own database (each backend in turn)."""
     monkeypatch.setenv("TUI_ES_DB", store_url)
 

@@ -215,6 +215,18 @@ class InMemoryEventStore:
         out = [e for e in window if filter.empty or _matches(e, filter)]
         return out if limit is None else out[:limit]
 
+    def read_positions(
+        self,
+        filter: EventFilter = NO_FILTER,
+        *,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        before = None if until_position is None else until_position + 1
+        rows = self.read_events(after_position, limit, filter, before_position=before)
+        return [e.position for e in rows if e.position is not None]
+
     def count_events(self, filter: EventFilter = NO_FILTER) -> int:
         if filter.empty:
             return len(self._state.log)

@@ -148,6 +148,17 @@ class EventStore(Protocol):
         """A page of the global log in position order (newest first if ``descending``)."""
         ...
 
+    def read_positions(
+        self,
+        filter: EventFilter = NO_FILTER,
+        *,
+        after_position: int = 0,
+        until_position: int | None = None,
+        limit: int | None = None,
+    ) -> list[int]:
+        """Only the positions of the matching events, ascending: an index for a filtered view."""
+        ...
+
     def count_events(self, filter: EventFilter = NO_FILTER) -> int: ...
 
     def head_position(self) -> int: ...

@@ -169,6 +169,22 @@ class LegacyLog:
             positions = positions[:limit]
         return self._rows(conn, list(positions))
 
+    def read_positions(
+        self,
+        conn: Connection,
+        f: EventFilter,
+        after_position: int,
+        until_position: int | None,
+        limit: int | None,
+    ) -> list[int]:
+        head = self.refresh(conn)
+        high = head if until_position is None else min(head, until_position)
+        if f.empty:
+            found: list[int] = list(range(after_position + 1, high + 1))
+        else:
+            found = [p for p in self._matching_positions(conn, f) if after_position < p <= high]
+        return found if limit is None else found[:limit]
+
     def count_events(self, conn: Connection, f: EventFilter = NO_FILTER) -> int:
         head = self.refresh(conn)
         return head if f.empty else len(self._matching_positions(conn, f))

@@ -27,6 +27,11 @@ class StorePane(Widget):
         super().__init__(id=id, classes=classes)
         self.application = application
 
+    @property
+    def read_only(self) -> bool:
+        """Nothing may be written: the store is open read-only, or the dashboard was."""
+        return self.application.store.read_only or bool(getattr(self.app, "read_only", False))
+
     def store_changed(self, head: int) -> None:
         """The log's head is now ``head``."""
 

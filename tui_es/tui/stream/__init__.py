@@ -1,20 +1,7 @@
-"""The Event stream pane (placeholder until the Line-API view lands)."""
+"""The Event stream pane: the global log, live, as a Line-API view that reads only what it shows."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from tui_es.tui.stream.pane import EventStreamPane
 
-from textual.app import ComposeResult
-from textual.widgets import Static
-
-from tui_es.tui.pane import StorePane
-
-
-class EventStreamPane(StorePane):
-    TITLE: ClassVar[str] = "Event stream"
-
-    def compose(self) -> ComposeResult:
-        yield Static("event stream")
-
-    def show_position(self, position: int) -> None:
-        pass
+__all__ = ["EventStreamPane"]

@@ -1,20 +1,7 @@
-"""The Time travel pane (placeholder until it lands)."""
+"""The Time travel pane: an aggregate at any version, the event that led there, what it changed."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from tui_es.tui.timetravel.pane import TimeTravelPane
 
-from textual.app import ComposeResult
-from textual.widgets import Static
-
-from tui_es.tui.pane import StorePane
-
-
-class TimeTravelPane(StorePane):
-    TITLE: ClassVar[str] = "Time travel"
-
-    def compose(self) -> ComposeResult:
-        yield Static("time travel")
-
-    def show_aggregate(self, aggregate_type: str, aggregate_id: str, version: int | None = None) -> None:
-        pass
+__all__ = ["TimeTravelPane"]

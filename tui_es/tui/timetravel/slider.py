@@ -1,0 +1,99 @@
+"""A version control for the mouse and the keyboard: a track from 0 to the latest version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.reactive import reactive
+from textual.style import Style
+from textual.widget import Widget
+
+
+class VersionSlider(Widget, can_focus=True):
+    """``━━━━━━●──────``: click or drag to a version; the arrows step, home/end jump."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "step(-1)", "Back", show=False),
+        Binding("right", "step(1)", "Forward", show=False),
+        Binding("pageup", "page(-1)", "Back 10%", show=False),
+        Binding("pagedown", "page(1)", "Forward 10%", show=False),
+        Binding("home", "go(0)", "Version 0", show=False),
+        Binding("end", "go_last", "Latest", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    VersionSlider {
+        height: 1;
+        width: 1fr;
+        min-width: 8;
+        color: $foreground 40%;
+        &:focus { color: $foreground 60%; }
+        & > .version-slider--done { color: $primary; }
+        &:focus > .version-slider--done { color: $accent; }
+        & > .version-slider--thumb { color: $primary; text-style: bold; }
+        &:focus > .version-slider--thumb { color: $accent; }
+    }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"version-slider--done", "version-slider--thumb"}
+
+    value: reactive[int] = reactive(0)
+    maximum: reactive[int] = reactive(0)
+
+    @dataclass
+    class Changed(Message):
+        """The user moved the slider (not sent when the value is set in code)."""
+
+        slider: VersionSlider
+        value: int
+
+    def render(self) -> Content:
+        width = max(1, self.size.width)
+        thumb = 0 if self.maximum <= 0 else round(self.value / self.maximum * (width - 1))
+        done = Style.from_rich_style(
+            self.get_component_rich_style("version-slider--done", partial=True)
+        )
+        knob = Style.from_rich_style(
+            self.get_component_rich_style("version-slider--thumb", partial=True)
+        )
+        return Content.assemble(("━" * thumb, done), ("●", knob), "─" * (width - thumb - 1))
+
+    def _move(self, value: int) -> None:
+        value = min(max(value, 0), self.maximum)
+        if value != self.value:
+            self.value = value
+            self.post_message(self.Changed(self, value))
+
+    def action_step(self, delta: int) -> None:
+        self._move(self.value + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.value + direction * max(1, self.maximum // 10))
+
+    def action_go(self, value: int) -> None:
+        self._move(value)
+
+    def action_go_last(self) -> None:
+        self._move(self.maximum)
+
+    def value_at(self, x: int) -> int:
+        width = self.size.width
+        if width <= 1:
+            return self.maximum
+        return round(min(max(x, 0), width - 1) / (width - 1) * self.maximum)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self.capture_mouse()
+        self._move(self.value_at(event.x))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self.app.mouse_captured is self:
+            self._move(self.value_at(event.x))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self.app.mouse_captured is self:
+            self.release_mouse()
