@@ -7,6 +7,7 @@ second, which covers writers that do not notify. Elsewhere it polls the head.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -36,13 +37,16 @@ class HeadWatcher:
         except Exception:
             return None  # no notifications: polling still works
 
-    def wait(self, after: int, timeout: float) -> int:
-        """The head position, returned as soon as it passes ``after`` or when ``timeout`` ends."""
+    def wait(self, after: int, timeout: float, stop: threading.Event | None = None) -> int:
+        """The head position, returned as soon as it passes ``after`` or when ``timeout`` ends.
+
+        A set ``stop`` event ends the wait within a second.
+        """
         deadline = time.monotonic() + timeout
         while True:
             head = self.store.head_position()
             remaining = deadline - time.monotonic()
-            if head > after or remaining <= 0:
+            if head > after or remaining <= 0 or (stop is not None and stop.is_set()):
                 return head
             if self._listener is not None:
                 try:

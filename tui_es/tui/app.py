@@ -21,6 +21,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Tab, Tabs
 
 from tui_es.es.application import Application
+from tui_es.es.store import EventStore
+from tui_es.store.sql import SqlEventStore
+from tui_es.store.watch import HeadWatcher
 from tui_es.tui.commands import CommandsPane
 from tui_es.tui.help import HelpScreen, describe_bindings, pane_bindings
 from tui_es.tui.messages import EventsCommitted, ShowAggregate, ShowPosition, StoreChanged
@@ -312,8 +315,23 @@ class Dashboard(App[None]):
     # -- the store ----------------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="poll", description="watch the head of the log")
     def _poll(self) -> None:
-        """Read the head of the log twice a second; another process may be writing to it."""
+        """Follow the head of the log; another process may be writing to it.
+
+        On PostgreSQL a LISTEN wakes this at once when anyone commits;
+        elsewhere (and as a fallback) it reads the head twice a second.
+        """
         store = self.application.store
+        watcher = HeadWatcher(store) if isinstance(store, SqlEventStore) else None
+        if watcher is not None and watcher.mode != "listen/notify":
+            watcher.close()
+            watcher = None
+        try:
+            self._follow(store, watcher)
+        finally:
+            if watcher is not None:
+                watcher.close()
+
+    def _follow(self, store: EventStore, watcher: HeadWatcher | None) -> None:
         last: int | None = None
         failing: str | None = None
         while not self._stop_polling.is_set():
@@ -333,6 +351,12 @@ class Dashboard(App[None]):
                 if head != last:
                     last = head
                     self.post_message(StoreChanged(head))
+            if watcher is not None and last is not None and failing is None:
+                try:
+                    watcher.wait(last, self.poll_interval, self._stop_polling)
+                    continue
+                except Exception:
+                    watcher = None  # the LISTEN connection is gone: poll from now on
             self._stop_polling.wait(self.poll_interval)
 
     def on_unmount(self) -> None:
