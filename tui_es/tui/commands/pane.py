@@ -46,8 +46,8 @@ own message; a rejected command writes nothing.
   the suggestion); a new id starts a new aggregate at version 0.
 - **Command**: its form is generated from the command's schema. `*` marks a
   required field; each field shows its error as you type.
-- **raw JSON**: type the body as cqrs-demo's HTTP API takes it, e.g.
-  `{"DepositMoney": {"amount": 1000.0}}`.
+- **raw JSON**: type the body as a cqrs-es HTTP API takes it: the command's
+  name as the only key, its fields inside, e.g. `{"Name": {"field": 1.0}}`.
 - **Metadata**: key=value entries stored with every event of the command.
 - **Recent**: commands sent in this session; pick one to fill the form again.
 
