@@ -153,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", "write every event as JSON Lines")
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
 
+    command("check", "verify the store: order, sequences, payloads, snapshots, views")
+
     command(
         "upgrade-store",
         "let tui-es write to a cqrs-es database too (adds position and recorded_at)",
@@ -420,6 +422,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from tui_es.es.check import check_store
+
+    app = _open(args, catch_up=False)
+    with _progress("checking") as progress:
+        report = check_store(app.store, app.codec, list(app.domain.views), progress=progress)
+    for problem in report.problems:
+        print(problem)
+    views = ", ".join(f"{name} ({rows} rows)" for name, rows in report.views.items())
+    summary = (
+        f"{report.events} events in {report.aggregates} aggregates, {report.snapshots} snapshots, "
+        f"views: {views or 'none'}"
+    )
+    if report.ok:
+        print(f"ok: {summary}")
+        return EXIT_OK
+    print(f"{len(report.problems)} problems in {summary}", file=sys.stderr)
+    return EXIT_REJECTED
+
+
 def cmd_upgrade_store(args: argparse.Namespace) -> int:
     from tui_es.domains import load_domain
     from tui_es.store.upgrade import upgrade
@@ -462,6 +484,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "demo": cmd_demo,
     "upgrade-store": cmd_upgrade_store,
+    "check": cmd_check,
 }
 
 

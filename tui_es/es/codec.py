@@ -6,7 +6,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tui_es.es.aggregate import Aggregate
-from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow, row_to_event
+from tui_es.es.envelope import (
+    CorruptJson,
+    EventEnvelope,
+    SerializedEvent,
+    StoredRow,
+    row_to_event,
+)
 from tui_es.es.errors import DeserializationError
 from tui_es.es.messages import DomainEvent, InvalidMessage
 from tui_es.es.upcasting import (
@@ -100,6 +106,8 @@ class EventCodec:
 
     def decode_payload(self, event: SerializedEvent) -> DomainEvent:
         """Decode an (already upcast) row's payload; InvalidMessage says what is wrong."""
+        if isinstance(event.payload, CorruptJson):
+            raise InvalidMessage(f"the stored payload is not valid JSON: {event.payload[:80]!r}")
         events = self.aggregate(event.aggregate_type).events
         name, body = events.split_tag(event.payload)
         if name != event.event_type:

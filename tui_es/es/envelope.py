@@ -32,16 +32,31 @@ ENVELOPE_KEYS = (
 StoredRow = tuple[str, str, int, str, str, Any, Any, int | None, str | None]
 
 
+class CorruptJson(str):
+    """Stored text that is not JSON, kept as it is so it can be shown and reported."""
+
+
+def lenient_json(value: Any) -> Any:
+    """Parsed JSON text; text that does not parse comes back as :class:`CorruptJson`."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return CorruptJson(value)
+
+
 def row_to_event(row: StoredRow) -> SerializedEvent:
-    payload, metadata = row[5], row[6]
     return SerializedEvent(
         aggregate_type=row[0],
         aggregate_id=row[1],
         sequence=int(row[2]),
         event_type=row[3],
         event_version=row[4],
-        payload=json.loads(payload) if isinstance(payload, str | bytes) else payload,
-        metadata=json.loads(metadata) if isinstance(metadata, str | bytes) else metadata,
+        payload=lenient_json(row[5]),
+        metadata=lenient_json(row[6]),
         position=row[7],
         recorded_at=row[8],
     )
@@ -68,7 +83,8 @@ class SerializedEvent:
     """One row of the events table: cqrs-es's seven columns plus position and recorded_at.
 
     ``payload`` is the externally tagged JSON object exactly as stored (no
-    upcasting); ``position`` and ``recorded_at`` are given by the store on append.
+    upcasting), or :class:`CorruptJson` if the stored text is not JSON;
+    ``position`` and ``recorded_at`` are given by the store on append.
     """
 
     aggregate_type: str

@@ -235,6 +235,9 @@ class InMemoryEventStore:
     def head_position(self) -> int:
         return len(self._state.log)
 
+    def snapshots(self) -> list[SerializedSnapshot]:
+        return [s for taken in self._state.snapshots.values() for s in taken]
+
     def checkpoints(self) -> dict[str, int]:
         return dict(self._state.checkpoints)
 

@@ -685,6 +685,23 @@ class SqlEventStore:
                 return self.legacy.refresh(conn)
         return int(self._value(self.sql.max_position) or 0)
 
+    def snapshots(self) -> list[SerializedSnapshot]:
+        if not self.has_table("snapshots"):
+            return []
+        rows = self._rows(
+            "SELECT aggregate_type, aggregate_id, payload, last_sequence, current_snapshot "
+            "FROM snapshots ORDER BY aggregate_type, aggregate_id, last_sequence"
+        )
+        out = []
+        for t, i, payload, last, taken in rows:
+            decoded = loads(payload)
+            out.append(
+                SerializedSnapshot(
+                    t, i, decoded if isinstance(decoded, dict) else {}, int(last), int(taken)
+                )
+            )
+        return out
+
     def checkpoints(self) -> dict[str, int]:
         if not self.has_table("projection_checkpoints"):
             return {}

@@ -9,6 +9,8 @@ from sqlalchemy import Dialect, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from tui_es.es.envelope import lenient_json
+
 
 def dumps(value: Any) -> str:
     """Compact JSON, as serde_json writes it (``{"a":1.0}``)."""
@@ -16,8 +18,12 @@ def dumps(value: Any) -> str:
 
 
 def loads(value: Any) -> Any:
-    """Servers with a json column may hand back parsed values; SQLite hands back text."""
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    """Servers with a json column may hand back parsed values; SQLite hands back text.
+
+    Text that is not JSON comes back as ``CorruptJson`` rather than raising:
+    a damaged row is shown and reported, it does not stop a read.
+    """
+    return lenient_json(value)
 
 
 class JsonDocument(TypeDecorator[Any]):
