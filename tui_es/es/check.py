@@ -117,12 +117,12 @@ def check_store(
                 if state is None:
                     state = states[key] = codec.aggregate(aggregate_type)()
                 state.apply(envelope.payload)
-                snapshot = wanted[key].pop(sequence, None)
-                if snapshot is not None and snapshot.payload != state.state_json():
+                due = wanted[key].pop(sequence, None)
+                if due is not None and due.payload != state.state_json():
                     problems.append(
                         Problem(
                             "snapshot",
-                            f"snapshot {snapshot.current_snapshot} differs from a replay "
+                            f"snapshot {due.current_snapshot} differs from a replay "
                             f"to sequence {sequence}",
                             **where,
                         )
