@@ -8,6 +8,7 @@ command costs a handful of statements and a bulk import one ``executemany``.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -275,7 +276,14 @@ class SqlEventStore:
         read_only: bool = False,
         synchronous: str = "FULL",
         create: bool = True,
+        busy_timeout: float | None = None,
     ) -> None:
+        # how long a SQLite writer waits for another one before giving up (seconds)
+        self.busy_timeout = (
+            float(os.environ.get("TUI_ES_BUSY_TIMEOUT", "10"))
+            if busy_timeout is None
+            else busy_timeout
+        )
         self.url = resolve_url(location)
         self.display_url = redact(self.url)
         self.read_only = read_only
@@ -376,7 +384,7 @@ class SqlEventStore:
             # would start writers in DEFERRED mode and let them deadlock.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout = 10000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             if not self.read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
