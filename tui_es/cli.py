@@ -116,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadata entry (repeatable)",
     )
 
+    p = command("trace", "execute a command and print what each step did, as JSON")
+    p.add_argument("aggregate_id", metavar="AGGREGATE_ID")
+    p.add_argument("command_json", metavar="COMMAND_JSON")
+    p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+
     p = command("events", "print the global event log as JSON Lines")
     p.add_argument("--aggregate", metavar="ID", help="only this aggregate id")
     p.add_argument("--type", dest="event_type", metavar="EVENT_TYPE", help="only this event type")
@@ -240,6 +245,17 @@ def cmd_exec(args: argparse.Namespace) -> int:
         else []
     )
     _print_events(stored, sys.stdout)
+    return EXIT_OK
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    meta = _meta(args.meta)
+    app = _open(args)
+    aggregate_type, command = app.parse_command(args.command_json)
+    trace, _, error = app.trace(args.aggregate_id, command, meta, aggregate_type)
+    print(json.dumps(trace.to_json(), indent=2, ensure_ascii=False))
+    if error is not None:
+        raise error  # the usual message and exit code, after the trace
     return EXIT_OK
 
 
@@ -476,6 +492,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ui": cmd_ui,
     "exec": cmd_exec,
+    "trace": cmd_trace,
     "events": cmd_events,
     "state": cmd_state,
     "view": cmd_view,

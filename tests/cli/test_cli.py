@@ -268,3 +268,17 @@ def test_read_only_store_refuses_exec_with_exit_3(cli: Cli) -> None:
     result = cli("--read-only", "exec", "test-acct-1234", '{"DepositMoney":{"amount":1.0}}')
     assert result.code == 3 and "read-only" in result.err
     assert len(cli("events").lines()) == 4
+
+
+def test_trace_prints_the_steps_and_keeps_the_exit_codes(cli: Cli) -> None:
+    _curl(cli)
+    result = cli("trace", "test-acct-1234", '{"DepositMoney":{"amount":1.0}}')
+    assert result.code == 0
+    trace = json.loads(result.out)
+    assert trace["outcome"] == "committed"
+    assert [s["step"] for s in trace["steps"]] == ["load", "handle", "commit", "dispatch"]
+    assert trace["steps"][2]["sequences"] == [5]
+    rejected = cli("trace", "test-acct-1234", '{"WithdrawMoney":{"atm_id":"x","amount":9999.0}}')
+    assert rejected.code == 1 and rejected.err == "funds not available\n"
+    assert json.loads(rejected.out)["outcome"] == "rejected"
+    assert cli("trace", "test-acct-1234", '{"Nope":{}}').code == 2

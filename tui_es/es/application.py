@@ -16,6 +16,7 @@ from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.replay import AggregateHistory
 from tui_es.es.snapshots import SnapshotPolicy
 from tui_es.es.store import EventStore
+from tui_es.es.trace import CommandTrace
 from tui_es.es.views import Query
 
 
@@ -68,6 +69,8 @@ class Application:
         command: Command | str,
         metadata: Mapping[str, str] | None = None,
         aggregate_type: str | None = None,
+        *,
+        trace: CommandTrace | None = None,
     ) -> list[EventEnvelope]:
         if isinstance(command, str):
             aggregate_type, command = self.parse_command(command, aggregate_type)
@@ -83,7 +86,27 @@ class Application:
             if aggregate_type is None:
                 known = ", ".join(n for a in self.domain.aggregates for n in a.commands.names())
                 raise InvalidMessage(f"unknown command {command.type_name()!r} (known: {known})")
-        return self.framework(aggregate_type).execute(aggregate_id, command, metadata)
+        if trace is not None:
+            trace.aggregate_type = aggregate_type
+            trace.command = command.to_tagged()
+        return self.framework(aggregate_type).execute(aggregate_id, command, metadata, trace=trace)
+
+    def trace(
+        self,
+        aggregate_id: str,
+        command: Command | str,
+        metadata: Mapping[str, str] | None = None,
+        aggregate_type: str | None = None,
+    ) -> tuple[CommandTrace, list[EventEnvelope], Exception | None]:
+        """Execute and record every step; the outcome is in the trace, errors are returned."""
+        trace = CommandTrace(aggregate_type or "", aggregate_id, {})
+        try:
+            envelopes = self.execute(aggregate_id, command, metadata, aggregate_type, trace=trace)
+        except Exception as e:
+            if trace.outcome == "running":
+                trace.outcome, trace.error = "failed", str(e)
+            return trace, [], e
+        return trace, envelopes, None
 
     def load(self, aggregate_id: str, aggregate_type: str | None = None) -> AggregateContext[Any]:
         return self.framework(aggregate_type).load(aggregate_id)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from itertools import groupby
+from typing import Any
 
 from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow
-from tui_es.es.store import EventStore, StoreTransaction
+from tui_es.es.store import EventStore, StoreTransaction, ViewRow
 from tui_es.es.views import Query, ViewProjection
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
@@ -61,9 +62,17 @@ class ProjectionDispatcher:
         tx: StoreTransaction,
         committed: Sequence[SerializedEvent],
         decoded: Sequence[EventEnvelope] | None = None,
-    ) -> None:
+        *,
+        explain: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Fold the committed events (and any backlog) into every view, in this transaction.
+
+        With ``explain`` it returns, per view, the rows it touched before and
+        after and how its checkpoint moved (the command trace shows this).
+        """
+        report: list[dict[str, Any]] = []
         if not committed or not self.views:
-            return
+            return report
         first = committed[0].position
         last = committed[-1].position
         assert first is not None and last is not None
@@ -71,11 +80,43 @@ class ProjectionDispatcher:
             checkpoint = tx.checkpoint(view.name)
             if checkpoint >= last:
                 continue
+            touched: list[str] = []
+            before: dict[str, ViewRow | None] = {}
+            if explain:
+                envelopes = decoded if decoded is not None else self.codec.decode_all(committed)
+                for envelope in envelopes:
+                    view_id = (
+                        view.view_id(envelope) if view.interested(envelope.aggregate_type) else None
+                    )
+                    if view_id is not None and view_id not in before:
+                        touched.append(view_id)
+                        before[view_id] = tx.load_view(view.name, view_id)
             if decoded is not None and checkpoint == first - 1:
                 view.apply(tx, decoded)  # the usual case: just this commit's events
                 tx.set_checkpoint(view.name, last)
             else:
                 self._fold(tx, view, checkpoint, last)
+            if explain:
+                rows = []
+                for view_id in touched:
+                    old, new = before[view_id], tx.load_view(view.name, view_id)
+                    rows.append(
+                        {
+                            "view_id": view_id,
+                            "version_before": old.version if old else 0,
+                            "before": old.payload if old else None,
+                            "version_after": new.version if new else 0,
+                            "after": new.payload if new else None,
+                        }
+                    )
+                report.append(
+                    {
+                        "view": view.name,
+                        "checkpoint": {"before": checkpoint, "after": last},
+                        "rows": rows,
+                    }
+                )
+        return report
 
     def _fold(
         self,

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic
@@ -27,6 +28,7 @@ from tui_es.es.errors import (
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.snapshots import SerializedSnapshot, SnapshotPolicy
 from tui_es.es.store import EventStore
+from tui_es.es.trace import CommandTrace
 
 
 def format_time(moment: datetime) -> str:
@@ -156,6 +158,8 @@ class CqrsFramework(Generic[A]):
         aggregate_id: str,
         command: Command,
         metadata: Mapping[str, str] | None = None,
+        *,
+        trace: CommandTrace | None = None,
     ) -> list[EventEnvelope]:
         """Run the command; returns the committed envelopes (none if it wrote no event).
 
@@ -163,11 +167,16 @@ class CqrsFramework(Generic[A]):
         rejected, ``AggregateConflict`` when another writer committed first (after
         the retries, if a retry policy is set), and the other ``AggregateError``s
         for storage and decoding failures. A failure commits nothing.
+
+        With ``trace``, every step is recorded in it (a traced command always
+        loads from the store, so the trace shows the real load).
         """
         meta = self.command_metadata(metadata)
         attempts = self.retry.attempts if self.retry else 1
         for attempt in range(1, attempts + 1):
             try:
+                if trace is not None:
+                    return self._traced(aggregate_id, command, meta, trace)
                 return self._execute_once(aggregate_id, command, meta)
             except AggregateConflict:
                 if attempt == attempts:
@@ -223,30 +232,82 @@ class CqrsFramework(Generic[A]):
                 pass  # the cached version was stale: try again from the store
         return self._run(self.load(aggregate_id), command, metadata)
 
+    def _traced(
+        self, aggregate_id: str, command: Command, metadata: dict[str, str], trace: CommandTrace
+    ) -> list[EventEnvelope]:
+        self.forget(aggregate_id)
+        trace.steps.clear()
+        try:
+            with trace.step("load") as step:
+                context = self.load(aggregate_id)
+                step.values.update(
+                    snapshot=(
+                        {
+                            "version": context.snapshot.last_sequence,
+                            "number": context.snapshot.current_snapshot,
+                        }
+                        if context.snapshot_used and context.snapshot is not None
+                        else None
+                    ),
+                    events_read=context.events_read,
+                    version=context.sequence,
+                    state=context.aggregate.state_json(),
+                )
+            envelopes = self._run(context, command, metadata, trace)
+        except UserError as e:
+            trace.outcome, trace.error = "rejected", str(e)
+            raise
+        except AggregateConflict as e:
+            trace.outcome, trace.error = "conflict", str(e)
+            raise
+        except Exception as e:
+            trace.outcome, trace.error = "failed", f"{type(e).__name__}: {e}"
+            raise
+        trace.outcome = "committed" if envelopes else "no events"
+        return envelopes
+
     def _run(
-        self, context: AggregateContext[A], command: Command, metadata: dict[str, str]
+        self,
+        context: AggregateContext[A],
+        command: Command,
+        metadata: dict[str, str],
+        trace: CommandTrace | None = None,
     ) -> list[EventEnvelope]:
         """Handle and commit; the context is kept for the next command only if all went well."""
         sink: EventSink[A] = EventSink(context.aggregate)
-        try:
-            context.aggregate.handle(command, self.services, sink)
-        except DomainError as e:
-            raise UserError(e) from e
-        except AggregateError:
-            raise
-        except Exception as e:  # a bug in the domain must not look like a rejection
-            raise UnexpectedError(f"{type(e).__name__}: {e}") from e
-        events = sink.collect()
+        with trace.step("handle") if trace else nullcontext() as step:
+            try:
+                context.aggregate.handle(command, self.services, sink)
+            except DomainError as e:
+                if step is not None:
+                    step.values.update(command=command.to_tagged(), error=str(e))
+                raise UserError(e) from e
+            except AggregateError:
+                raise
+            except Exception as e:  # a bug in the domain must not look like a rejection
+                raise UnexpectedError(f"{type(e).__name__}: {e}") from e
+            events = sink.collect()
+            if step is not None:
+                step.values.update(
+                    command=command.to_tagged(),
+                    events=[e.to_tagged() for e in events],
+                    state=context.aggregate.state_json(),
+                )
         if not events:
             self._keep(context)
             return []
-        envelopes = self.commit(context, events, metadata)
+        envelopes = self.commit(context, events, metadata, trace)
         self._keep(context)
         return envelopes
 
     def commit(
-        self, context: AggregateContext[A], events: list[Any], metadata: dict[str, str]
+        self,
+        context: AggregateContext[A],
+        events: list[Any],
+        metadata: dict[str, str],
+        trace: CommandTrace | None = None,
     ) -> list[EventEnvelope]:
+        """Append the events at the context's version + 1…, snapshot if due, update the views."""
         rows = [
             self.codec.serialize(
                 self.aggregate_type, context.aggregate_id, context.sequence + i, e, metadata
@@ -254,28 +315,58 @@ class CqrsFramework(Generic[A]):
             for i, e in enumerate(events, start=1)
         ]
         snapshot = None
-        with self.store.transaction() as tx:
-            committed = tx.append(rows)
-            if self.snapshots.due(context.sequence, len(rows)):
-                previous = context.snapshot.current_snapshot if context.snapshot else 0
-                snapshot = SerializedSnapshot(
-                    self.aggregate_type,
-                    context.aggregate_id,
-                    context.aggregate.state_json(),
-                    committed[-1].sequence,
-                    previous + 1,
+        with trace.step("commit") if trace else nullcontext() as step:
+            if step is not None:
+                step.values["expected_version"] = context.sequence
+            try:
+                with self.store.transaction() as tx:
+                    committed = tx.append(rows)
+                    if self.snapshots.due(context.sequence, len(rows)):
+                        previous = context.snapshot.current_snapshot if context.snapshot else 0
+                        snapshot = SerializedSnapshot(
+                            self.aggregate_type,
+                            context.aggregate_id,
+                            context.aggregate.state_json(),
+                            committed[-1].sequence,
+                            previous + 1,
+                        )
+                        tx.save_snapshot(snapshot)
+                    envelopes = [
+                        _envelope(row, event) for row, event in zip(committed, events, strict=True)
+                    ]
+                    if trace is None:
+                        self.dispatcher.apply_in_transaction(tx, committed, envelopes)
+                    else:
+                        with trace.step("dispatch") as dispatch:
+                            dispatch.values["views"] = self.dispatcher.apply_in_transaction(
+                                tx, committed, envelopes, explain=True
+                            )
+            except AggregateConflict:
+                if step is not None:
+                    step.values["error"] = (
+                        f"aggregate conflict: version {context.sequence + 1} was taken by "
+                        "another writer since the load"
+                    )
+                raise
+            if step is not None:
+                step.values.update(
+                    sequences=[e.sequence for e in committed],
+                    positions=[e.position for e in committed],
+                    recorded_at=committed[-1].recorded_at,
+                    snapshot=None if snapshot is None else snapshot.last_sequence,
                 )
-                tx.save_snapshot(snapshot)
-            envelopes = [
-                _envelope(row, event) for row, event in zip(committed, events, strict=True)
-            ]
-            self.dispatcher.apply_in_transaction(tx, committed, envelopes)
+        if trace is not None:
+            # the dispatch step ran inside the commit: list it after it
+            trace.steps.sort(key=lambda s: _ORDER.get(s.name, 9))
         # the context now describes the aggregate as committed
         context.sequence = committed[-1].sequence
         if snapshot is not None:
             context.snapshot = snapshot
         self.dispatcher.dispatch_after_commit(self.store)
         return envelopes
+
+
+_ORDER = {"load": 0, "handle": 1, "commit": 2, "dispatch": 3}
 
 
 def _envelope(row: SerializedEvent, event: Any) -> EventEnvelope:
