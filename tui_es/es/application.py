@@ -75,17 +75,7 @@ class Application:
         if isinstance(command, str):
             aggregate_type, command = self.parse_command(command, aggregate_type)
         elif aggregate_type is None:
-            aggregate_type = next(
-                (
-                    a.aggregate_type
-                    for a in self.domain.aggregates
-                    if command.type_name() in a.commands
-                ),
-                None,
-            )
-            if aggregate_type is None:
-                known = ", ".join(n for a in self.domain.aggregates for n in a.commands.names())
-                raise InvalidMessage(f"unknown command {command.type_name()!r} (known: {known})")
+            aggregate_type = self.aggregate_type_of(command)
         if trace is not None:
             trace.aggregate_type = aggregate_type
             trace.command = command.to_tagged()
@@ -107,6 +97,14 @@ class Application:
                 trace.outcome, trace.error = "failed", str(e)
             return trace, [], e
         return trace, envelopes, None
+
+    def aggregate_type_of(self, command: Command) -> str:
+        """The aggregate type whose commands include this one."""
+        for aggregate in self.domain.aggregates:
+            if command.type_name() in aggregate.commands:
+                return aggregate.aggregate_type
+        known = ", ".join(n for a in self.domain.aggregates for n in a.commands.names())
+        raise InvalidMessage(f"unknown command {command.type_name()!r} (known: {known})")
 
     def load(self, aggregate_id: str, aggregate_type: str | None = None) -> AggregateContext[Any]:
         return self.framework(aggregate_type).load(aggregate_id)

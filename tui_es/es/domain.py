@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_es.es.aggregate import Aggregate
+from tui_es.es.envelope import EventEnvelope
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.upcasting import EventUpcaster
 from tui_es.es.views import ViewProjection
@@ -33,6 +34,28 @@ class DemoCommand:
 DemoScript = Callable[[int, int, int], Iterator[DemoCommand]]  # (aggregates, events each, seed)
 
 
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """A command a policy issues in reaction to an event."""
+
+    aggregate_type: str
+    aggregate_id: str
+    command: Command
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Reacts to events by commanding (other) aggregates: cqrs-es's advice for
+    aggregates that must talk to each other, as a query that issues commands.
+
+    ``react`` returns the commands an event calls for (often none).
+    """
+
+    name: str
+    description: str
+    react: Callable[[EventEnvelope], list[Reaction]]
+
+
 @dataclass(frozen=True)
 class Domain:
     name: str
@@ -44,6 +67,7 @@ class Domain:
     make_services: Callable[[], Any] = lambda: None
     demo_history: Path | None = None
     demo_script: DemoScript | None = None
+    policies: tuple[Policy, ...] = ()
 
     def aggregate(self, aggregate_type: str | None = None) -> type[Aggregate]:
         if aggregate_type is None:

@@ -12,6 +12,7 @@ from tui_es.domains.bank.events import (
     CustomerWithdrewCash,
     CustomerWroteCheck,
 )
+from tui_es.domains.bank.policies import ROUND_UP_SAVINGS
 from tui_es.domains.bank.services import BankAccountServices, HappyPathBankAccountServices
 from tui_es.domains.bank.views import ACCOUNT_QUERY, BankAccountView, LedgerEntry
 from tui_es.es.domain import Domain
@@ -30,6 +31,7 @@ DOMAIN = Domain(
     make_services=HappyPathBankAccountServices,
     demo_history=data_file("bank-demo.jsonl"),
     demo_script=demo_script,
+    policies=(ROUND_UP_SAVINGS,),
 )
 
 __all__ = [
