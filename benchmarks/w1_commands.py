@@ -1,0 +1,193 @@
+"""Workload 1: the command pipeline, one DepositMoney per transaction across 1,000 accounts.
+
+* tui-es: ``app.execute(account_id, DepositMoney(amount=1.0))`` on
+  ``Application(DOMAIN, SqlEventStore(path))``: load, handle, append, and the
+  ``account_query`` view updated in the same transaction.
+* eventsourcing: ``account.deposit_money(1.0); app.save(account)`` with the
+  accounts kept in memory (one event per ``save()``, no view); also, for
+  reference, ``repository.get`` + command + ``save`` (a replay per command).
+* sqlite3: ``BEGIN IMMEDIATE; INSERT; COMMIT`` per pre-built row of our events table.
+
+The accounts are opened first, untimed. Every repeat starts from a fresh file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import partial
+from uuid import UUID
+
+from benchmarks import peer, raw
+from benchmarks.core import PEER, RAW, TUI, Context, WorkloadResult, remove_sqlite, timed
+from benchmarks.data import account_ids, open_accounts, open_store
+from tui_es.domains.bank import DOMAIN, DepositMoney
+from tui_es.es.application import Application
+from tui_es.es.envelope import SerializedEvent
+
+
+@dataclass(frozen=True)
+class Sizes:
+    accounts: int = 1000
+    commands: int = 5000
+
+
+FULL = Sizes()
+QUICK = Sizes(accounts=100, commands=300)
+
+
+def tui_commands(app: Application, ids: list[str], commands: int) -> int:
+    execute = app.execute
+    n = len(ids)
+    for k in range(commands):
+        execute(ids[k % n], DepositMoney(amount=1.0))
+    return commands
+
+
+def expected_balance(k: int, accounts: int, commands: int) -> float:
+    """Deposits of 1.0 went round-robin: account k got this many."""
+    return float(commands // accounts + (1 if k < commands % accounts else 0))
+
+
+def raw_rows(ids: list[str], commands: int, first_position: int) -> list[raw.Row]:
+    """The rows tui-es would write for the deposits (same payload and metadata shapes)."""
+    n = len(ids)
+    balances = dict.fromkeys(ids, 0.0)
+    events = []
+    for k in range(commands):
+        account = ids[k % n]
+        balances[account] += 1.0
+        command_id = f"00000000-0000-4000-8000-{k:012d}"
+        events.append(
+            SerializedEvent(
+                aggregate_type="account",
+                aggregate_id=account,
+                sequence=1 + k // n + 1,
+                event_type="CustomerDepositedMoney",
+                event_version="1.0",
+                payload={"CustomerDepositedMoney": {"amount": 1.0, "balance": balances[account]}},
+                metadata={
+                    "time": "2026-11-02T08:30:00.000000+00:00",
+                    "command_id": command_id,
+                    "correlation_id": command_id,
+                    "causation_id": command_id,
+                },
+                recorded_at="2026-11-02T08:30:00.000000+00:00",
+            )
+        )
+    return raw.to_rows(events, first_position)
+
+
+def raw_open_rows(ids: list[str]) -> list[raw.Row]:
+    events = [
+        SerializedEvent(
+            "account",
+            account,
+            1,
+            "AccountOpened",
+            "1.0",
+            {"AccountOpened": {"account_id": account}},
+            {"time": "2026-11-02T08:30:00.000000+00:00"},
+            recorded_at="2026-11-02T08:30:00.000000+00:00",
+        )
+        for account in ids
+    ]
+    return raw.to_rows(events)
+
+
+def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
+    result = WorkloadResult(1, "Command pipeline (1 command per transaction)", asdict(sizes))
+    ids = account_ids(sizes.accounts)
+    n = sizes.commands
+    tui = result.measure("tui_execute", TUI, "app.execute(DepositMoney), account_query synced", n)
+    es_save = result.measure("peer_save", PEER, "deposit + save(), 1 event per save", n)
+    es_get = result.measure(
+        "peer_get_save", PEER, "repository.get + deposit + save()", n, reference=True
+    )
+    sql = result.measure("raw_insert", RAW, "BEGIN IMMEDIATE; INSERT; COMMIT per row", n)
+    rows = raw_rows(ids, n, sizes.accounts + 1)
+
+    for r in range(ctx.repeats):
+        # tui-es
+        path = ctx.db_path("w1-tui")
+        store = open_store(path)
+        app = Application(DOMAIN, store)
+        open_accounts(app, ids)
+        seconds, _ = timed(TUI, partial(tui_commands, app, ids, n))
+        tui.runs_s.append(seconds)
+        view = store.load_view("account_query", ids[0])
+        result.checks["tui_events_committed"] = store.count_events() - len(ids)
+        result.checks["tui_view_balance_first_account"] = view.payload["balance"] if view else None
+        result.checks["expected_balance_first_account"] = expected_balance(0, len(ids), n)
+        store.close()
+        remove_sqlite(path)
+
+        # eventsourcing, aggregates in memory
+        path = ctx.db_path("w1-peer")
+        papp = peer.peer_app(path)
+        accounts = peer.open_accounts(papp, len(ids))
+
+        def peer_saves(
+            accounts: list[peer.PeerAccount] = accounts, app: peer.PeerApp = papp
+        ) -> int:
+            save = app.save
+            m = len(accounts)
+            for k in range(n):
+                account = accounts[k % m]
+                account.deposit_money(1.0)
+                save(account)
+            return n
+
+        seconds, _ = timed(PEER, peer_saves)
+        es_save.runs_s.append(seconds)
+        result.checks["peer_events_committed"] = (papp.recorder.max_notification_id() or 0) - len(
+            ids
+        )
+        papp.close()
+        remove_sqlite(path)
+
+        # eventsourcing, each command replays its aggregate
+        path = ctx.db_path("w1-peer-get")
+        papp = peer.peer_app(path)
+        opened = [a.id for a in peer.open_accounts(papp, len(ids))]
+
+        def peer_get_saves(opened: list[UUID] = opened, app: peer.PeerApp = papp) -> int:
+            get = app.repository.get
+            save = app.save
+            m = len(opened)
+            for k in range(n):
+                account: peer.PeerAccount = get(opened[k % m])
+                account.deposit_money(1.0)
+                save(account)
+            return n
+
+        seconds, _ = timed(PEER, peer_get_saves)
+        es_get.runs_s.append(seconds)
+        papp.close()
+        remove_sqlite(path)
+
+        # raw sqlite3
+        path = ctx.db_path("w1-raw")
+        conn = raw.connect(path)
+        raw.insert_one_transaction(conn, raw_open_rows(ids))
+        seconds, _ = timed(RAW, partial(raw.insert_row_per_transaction, conn, rows))
+        sql.runs_s.append(seconds)
+        result.checks["raw_rows_committed"] = raw.count(conn) - len(ids)
+        conn.close()
+        remove_sqlite(path)
+        ctx.log(f"  workload 1: repeat {r + 1}/{ctx.repeats} done")
+
+    result.faster_than(
+        "tui-es >= 1.2x eventsourcing",
+        "tui_execute",
+        "peer_save",
+        1.2,
+        "1 command pipeline vs eventsourcing",
+    )
+    result.faster_than(
+        "tui-es >= 0.6x raw sqlite3", "tui_execute", "raw_insert", 0.6, "1 command pipeline vs raw"
+    )
+    result.notes.append(
+        "eventsourcing repository.get + command + save() (a replay per command) for reference: "
+        + result.figure("peer_get_save")
+    )
+    return result
