@@ -18,7 +18,7 @@ checkpoint after the next commit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -30,6 +30,12 @@ from tui_es.es.views import Query, ViewProjection
 Progress = Callable[[int, int], None]  # (position reached, head position)
 
 log = logging.getLogger("tui_es.dispatcher")
+
+
+def _with_end(chunks: Iterator[list[StoredRow]]) -> Iterator[list[StoredRow] | None]:
+    """The chunks, then None: the fold's signal that the last aggregate is complete."""
+    yield from chunks
+    yield None
 
 
 class ProjectionDispatcher:
@@ -155,20 +161,19 @@ class ProjectionDispatcher:
         Only for views whose rows each follow one aggregate, where an
         aggregate's own order is all that matters.
         """
-        types = sorted(view.aggregate_types)
-        key: tuple[str, str, int] | None = None
         pending: list[StoredRow] = []
         done = 0
-        while True:
-            rows = tx.read_rows_by_aggregate(after, until, types, key, self.batch_size)
-            finished = len(rows) < self.batch_size
+        chunks = tx.iter_rows_by_aggregate(
+            after, until, sorted(view.aggregate_types), self.batch_size
+        )
+        for rows in _with_end(chunks):
+            finished = rows is None
             if rows:
-                key = (rows[-1][0], rows[-1][1], int(rows[-1][2]))
-            pending.extend(rows)
+                pending.extend(rows)
             if finished:
                 complete, pending = pending, []
             else:
-                # the last aggregate may go on in the next page: keep its rows back
+                # the last aggregate may go on in the next chunk: keep its rows back
                 cut = len(pending)
                 while cut > 0 and pending[cut - 1][:2] == pending[-1][:2]:
                     cut -= 1
@@ -180,8 +185,6 @@ class ProjectionDispatcher:
             if progress is not None and (complete or finished):
                 # rows of other aggregate types are not read: the last report says "all"
                 progress(until if finished else min(until - 1, after + done), until)
-            if finished:
-                return
 
     # -- after the commit --------------------------------------------------------------
     def dispatch_after_commit(self, store: EventStore) -> None:

@@ -100,22 +100,21 @@ class _Transaction:
         )
         return self.state.log[after_position : min(end, after_position + limit)]
 
-    def read_rows_by_aggregate(
+    def iter_rows_by_aggregate(
         self,
         after_position: int,
         until_position: int,
         aggregate_types: Sequence[str],
-        after_key: tuple[str, str, int] | None,
-        limit: int,
-    ) -> list[StoredRow]:
+        chunk: int,
+    ) -> Iterator[list[StoredRow]]:
         chosen = [
             e
             for e in self.state.log[after_position:until_position]
             if e.aggregate_type in aggregate_types
-            and (after_key is None or (e.aggregate_type, e.aggregate_id, e.sequence) > after_key)
         ]
         chosen.sort(key=lambda e: (e.aggregate_type, e.aggregate_id, e.sequence))
-        return [event_to_row(e) for e in chosen[:limit]]
+        for start in range(0, len(chosen), chunk):
+            yield [event_to_row(e) for e in chosen[start : start + chunk]]
 
     def head_position(self) -> int:
         return len(self.state.log)

@@ -7,7 +7,7 @@ concurrency: appending a sequence that exists raises ``AggregateConflict``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -65,15 +65,14 @@ class StoreTransaction(Protocol):
         """Events with ``after_position < position <= until_position``, in order."""
         ...
 
-    def read_rows_by_aggregate(
+    def iter_rows_by_aggregate(
         self,
         after_position: int,
         until_position: int,
         aggregate_types: Sequence[str],
-        after_key: tuple[str, str, int] | None,
-        limit: int,
-    ) -> list[StoredRow]:
-        """Rows in the position range, ordered by aggregate and sequence, after ``after_key``.
+        chunk: int,
+    ) -> Iterator[list[StoredRow]]:
+        """Rows in the position range, ordered by aggregate then sequence, a chunk at a time.
 
         A view whose rows each follow one aggregate is rebuilt aggregate by
         aggregate in this order: each row is loaded and saved once.

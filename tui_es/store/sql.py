@@ -194,7 +194,43 @@ class SqlTransaction:
             self.cursor.execute(self.sql.read_range, (after_position, until_position, limit))
         return [row_to_event(r) for r in self.cursor.fetchall()]
 
-    def read_rows_by_aggregate(
+    def iter_rows_by_aggregate(
+        self,
+        after_position: int,
+        until_position: int,
+        aggregate_types: Sequence[str],
+        chunk: int,
+    ) -> Iterator[list[StoredRow]]:
+        if self.store.dialect == "sqlite":
+            # one query streamed through its own cursor: SQLite sorts once
+            q = self.sql.placeholder
+            types = ", ".join([q] * len(aggregate_types))
+            reader = self.cursor.connection.cursor()
+            try:
+                reader.execute(
+                    f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
+                    f"AND aggregate_type IN ({types}) "
+                    "ORDER BY aggregate_type, aggregate_id, sequence",
+                    (after_position, until_position, *aggregate_types),
+                )
+                while rows := reader.fetchmany(chunk):
+                    yield rows
+            finally:
+                reader.close()
+            return
+        # servers: pages by key (a client-side cursor would hold every row at once)
+        key: tuple[str, str, int] | None = None
+        while True:
+            rows = self._rows_by_aggregate(
+                after_position, until_position, aggregate_types, key, chunk
+            )
+            if rows:
+                yield rows
+            if len(rows) < chunk:
+                return
+            key = (rows[-1][0], rows[-1][1], int(rows[-1][2]))
+
+    def _rows_by_aggregate(
         self,
         after_position: int,
         until_position: int,
@@ -385,6 +421,10 @@ class SqlEventStore:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            # Read pages through a memory map and keep more of them: replays and
+            # rebuilds walk the log by aggregate, jumping between pages.
+            cursor.execute("PRAGMA mmap_size = 1073741824")
+            cursor.execute("PRAGMA cache_size = -65536")
             if not self.read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
