@@ -156,15 +156,27 @@ class Application:
         """All or nothing: validate every line, then append them and update views in one transaction."""
         return self._import(validate_lines(lines, self.codec, self.store))
 
-    def import_events(self, events: Iterable[SerializedEvent]) -> list[SerializedEvent]:
-        """As ``import_lines``, for events already in memory (their positions are not kept)."""
-        return self._import(validate_events(events, self.codec, self.store))
+    def import_events(
+        self, events: Iterable[SerializedEvent], *, update_views: bool = True
+    ) -> list[SerializedEvent]:
+        """As ``import_lines``, for events already in memory (their positions are not kept).
 
-    def _import(self, events: list[SerializedEvent]) -> list[SerializedEvent]:
+        With ``update_views=False`` only the events commit: a bulk load does not
+        hold the write lock for the views too. The views stay consistent with
+        their checkpoints, behind the log, and catch up on the next command, the
+        next open, or ``dispatcher.catch_up``.
+        """
+        return self._import(validate_events(events, self.codec, self.store), update_views)
+
+    def _import(
+        self, events: list[SerializedEvent], update_views: bool = True
+    ) -> list[SerializedEvent]:
         if not events:
             return []
         with self.store.transaction() as tx:
             committed = tx.append(events)
-            self.dispatcher.apply_in_transaction(tx, committed)
-        self.dispatcher.dispatch_after_commit(self.store)
+            if update_views:
+                self.dispatcher.apply_in_transaction(tx, committed)
+        if update_views:
+            self.dispatcher.dispatch_after_commit(self.store)
         return committed

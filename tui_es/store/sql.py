@@ -125,7 +125,17 @@ class SqlTransaction:
         head = self._head
         now = self.store.clock()
         committed = [
-            replace(e, position=head + i, recorded_at=e.recorded_at or now)
+            SerializedEvent(
+                e.aggregate_type,
+                e.aggregate_id,
+                e.sequence,
+                e.event_type,
+                e.event_version,
+                e.payload,
+                e.metadata,
+                head + i,
+                e.recorded_at or now,
+            )
             for i, e in enumerate(events, start=1)
         ]
         rows = [

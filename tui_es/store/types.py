@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import Dialect, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -13,8 +13,12 @@ from tui_es.es.envelope import lenient_json
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON, as serde_json writes it (``{"a":1.0}``)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON, as serde_json writes it (``{"a":1.0}``).
+
+    pydantic-core's serializer writes floats like serde (``1e-7``, not Python's
+    ``1e-07``) and is several times faster than ``json.dumps``.
+    """
+    return to_json(value).decode()
 
 
 def loads(value: Any) -> Any:

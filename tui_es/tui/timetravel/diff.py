@@ -1,58 +1,19 @@
-"""What changed between two states: their JSON flattened to paths, compared path by path."""
+"""A state on screen, field by field, with the fields that differ from another version marked.
+
+The comparison itself is :mod:`tui_es.es.diff` (no Textual there); this only draws it.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from textual.content import Content
 
-# Longer lists are compared and shown as one value: a ledger of 10,000 entries
-# must not become 10,000 rows at every step.
-LIST_ITEMS_MAX = 50
+from tui_es.es.diff import MISSING, ChangeKind, FieldChange
+
 VALUE_CHARS_MAX = 200
 ROWS_MAX = 400
-
-ChangeKind = Literal["added", "removed", "changed"]
-MISSING: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    path: str
-    kind: ChangeKind
-    before: Any
-    after: Any
-
-
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": [1, 2]}}`` → ``{"a.b[0]": 1, "a.b[1]": 2}``; empty containers stay whole."""
-    out: dict[str, Any] = {}
-    if isinstance(value, dict) and value:
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-    elif isinstance(value, list) and value and len(value) <= LIST_ITEMS_MAX:
-        for index, item in enumerate(value):
-            out.update(flatten(item, f"{prefix}[{index}]"))
-    else:
-        out[prefix or "(value)"] = value
-    return out
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Change]:
-    """The paths whose value differs, by path (both sides flattened)."""
-    changes: dict[str, Change] = {}
-    for path, value in after.items():
-        old = before.get(path, MISSING)
-        if old is MISSING:
-            changes[path] = Change(path, "added", MISSING, value)
-        elif old != value or type(old) is not type(value):
-            changes[path] = Change(path, "changed", old, value)
-    for path, value in before.items():
-        if path not in after:
-            changes[path] = Change(path, "removed", value, MISSING)
-    return changes
 
 
 def value_text(value: Any) -> str:
@@ -68,10 +29,16 @@ MARKERS: dict[ChangeKind, tuple[str, str]] = {
 }
 
 
-def render_state(state: dict[str, Any], changes: dict[str, Change]) -> Content:
-    """Every field of the state, one per line; changed ones marked, highlighted, with the old value."""
-    rows = [(path, value, changes.get(path)) for path, value in state.items()]
-    rows += [(c.path, MISSING, c) for c in changes.values() if c.kind == "removed"]
+def render_state(state: dict[str, Any], changes: list[FieldChange], was: str = "was") -> Content:
+    """Every field of the (flattened) state, one per line; changed ones marked and highlighted.
+
+    A changed field also shows its other value, after ``was`` (``"was"``, or
+    ``"v3:"`` when the other side is a chosen version); a removed one shows the
+    value it had, struck through.
+    """
+    by_path = {c.path: c for c in changes}
+    rows = [(path, value, by_path.get(path)) for path, value in state.items()]
+    rows += [(c.path, MISSING, c) for c in changes if c.kind == "removed"]
     if len(rows) > ROWS_MAX:
         changed = [r for r in rows if r[2] is not None]
         rest = [r for r in rows if r[2] is None][: max(0, ROWS_MAX - len(changed))]
@@ -98,7 +65,7 @@ def render_state(state: dict[str, Any], changes: dict[str, Change]) -> Content:
         )
         if change.kind == "changed":
             line = Content.assemble(
-                line, ("  was ", "$text-muted"), (value_text(change.before), "$text-muted")
+                line, (f"  {was} ", "$text-muted"), (value_text(change.before), "$text-muted")
             )
         lines.append(line.stylize_before("on $warning-muted"))
     if hidden:
@@ -108,9 +75,10 @@ def render_state(state: dict[str, Any], changes: dict[str, Change]) -> Content:
     return Content("\n").join(lines)
 
 
-def describe(changes: dict[str, Change]) -> str:
+def describe(changes: list[FieldChange]) -> str:
     if not changes:
         return "no field changed"
-    names = ", ".join(sorted(changes)[:6]) + (", …" if len(changes) > 6 else "")
-    noun = "field" if len(changes) == 1 else "fields"
-    return f"{len(changes)} {noun} changed: {names}"
+    paths = [c.path for c in changes]
+    names = ", ".join(paths[:6]) + (", …" if len(paths) > 6 else "")
+    noun = "field" if len(paths) == 1 else "fields"
+    return f"{len(paths)} {noun} changed: {names}"

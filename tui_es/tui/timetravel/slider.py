@@ -15,7 +15,11 @@ from textual.widget import Widget
 
 
 class VersionSlider(Widget, can_focus=True):
-    """``━━━━━━●──────``: click or drag to a version; the arrows step, home/end jump."""
+    """``━━━━━━●───◆──``: click or drag to a version; the arrows step, home/end jump.
+
+    ``marks`` are versions drawn on the track as ``◆`` (the time machine marks
+    the versions where a snapshot was taken).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "step(-1)", "Back", show=False),
@@ -37,12 +41,18 @@ class VersionSlider(Widget, can_focus=True):
         &:focus > .version-slider--done { color: $accent; }
         & > .version-slider--thumb { color: $primary; text-style: bold; }
         &:focus > .version-slider--thumb { color: $accent; }
+        & > .version-slider--mark { color: $warning; text-style: bold; }
     }
     """
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"version-slider--done", "version-slider--thumb"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "version-slider--done",
+        "version-slider--thumb",
+        "version-slider--mark",
+    }
 
     value: reactive[int] = reactive(0)
     maximum: reactive[int] = reactive(0)
+    marks: reactive[tuple[int, ...]] = reactive(())
 
     @dataclass
     class Changed(Message):
@@ -51,16 +61,33 @@ class VersionSlider(Widget, can_focus=True):
         slider: VersionSlider
         value: int
 
+    def column_of(self, version: int) -> int:
+        width = max(1, self.size.width)
+        return 0 if self.maximum <= 0 else round(version / self.maximum * (width - 1))
+
     def render(self) -> Content:
         width = max(1, self.size.width)
-        thumb = 0 if self.maximum <= 0 else round(self.value / self.maximum * (width - 1))
+        thumb = self.column_of(self.value)
         done = Style.from_rich_style(
             self.get_component_rich_style("version-slider--done", partial=True)
         )
         knob = Style.from_rich_style(
             self.get_component_rich_style("version-slider--thumb", partial=True)
         )
-        return Content.assemble(("━" * thumb, done), ("●", knob), "─" * (width - thumb - 1))
+        track = Content.assemble(("━" * thumb, done), ("●", knob), "─" * (width - thumb - 1))
+        if not self.marks:
+            return track
+        mark = Style.from_rich_style(
+            self.get_component_rich_style("version-slider--mark", partial=True)
+        )
+        columns = {self.column_of(v) for v in self.marks if 0 <= v <= self.maximum} - {thumb}
+        parts: list[Content] = []
+        start = 0
+        for column in sorted(columns):
+            parts += [track[start:column], Content.styled("◆", mark)]
+            start = column + 1
+        parts.append(track[start:])
+        return Content.assemble(*parts)
 
     def _move(self, value: int) -> None:
         value = min(max(value, 0), self.maximum)
