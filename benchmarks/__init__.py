@@ -12,8 +12,8 @@ SQLite files in a scratch folder, all with WAL and synchronous=FULL::
 Workloads, one module each: 1 command pipeline (``w1_commands``), 2 bulk
 import (``w2_import``), 3 load an aggregate (``w3_load``), 4 state at a random
 version (``w4_state``), 5 read the whole log decoded (``w5_log``), 6 rebuild
-account_query (``w6_rebuild``), 7 the dashboard (``w7_dashboard``, not measured
-yet), 8 PostgreSQL (``w8_postgres``). Each has ``run(ctx, sizes)`` with
+account_query (``w6_rebuild``), 7 the dashboard (``w7_dashboard``, driven
+headless in child processes), 8 PostgreSQL (``w8_postgres``). Each has ``run(ctx, sizes)`` with
 ``FULL`` and ``QUICK`` sizes; ``tests/benchmarks/test_smoke.py`` runs them with
 tiny ones.
 """

@@ -91,7 +91,10 @@ def timed(subject: str, fn: Callable[[], T]) -> tuple[float, T]:
 # -- results ----------------------------------------------------------------------------------
 @dataclass
 class Measurement:
-    """One thing timed, every run of it: a throughput (``events`` > 0) or a latency."""
+    """One thing timed, every run of it: a throughput (``events`` > 0) or a latency.
+
+    Or, with ``unit="MB"``, a memory size: ``runs_s`` then holds megabytes.
+    """
 
     key: str
     subject: str
@@ -99,6 +102,7 @@ class Measurement:
     events: int = 0  # events one timed run handles; 0 for a latency
     runs_s: list[float] = field(default_factory=list)
     reference: bool = False  # shown for context, no target reads it
+    unit: Literal["s", "MB"] = "s"
 
     @property
     def median_s(self) -> float:
@@ -114,11 +118,21 @@ class Measurement:
         return self.events / self.median_s if self.events and self.median_s > 0 else 0.0
 
     def figure(self) -> str:
+        if self.unit == "MB":
+            return f"{self.median_s:,.1f} MB"
         if self.events:
             return f"{self.rate:,.0f} ev/s"
         return f"{self.median_ms:,.2f} ms"
 
     def to_json(self) -> dict[str, Any]:
+        if self.unit == "MB":
+            return {
+                "subject": self.subject,
+                "label": self.label,
+                "runs_mb": [round(r, 1) for r in self.runs_s],
+                "median_mb": round(self.median_s, 1) if self.runs_s else None,
+                "reference": self.reference,
+            }
         out: dict[str, Any] = {
             "subject": self.subject,
             "label": self.label,
@@ -141,7 +155,7 @@ class Target:
     value: float | None
     threshold: float
     kind: Literal["at_least", "at_most"]
-    unit: str  # "x", "ms" or "ev/s"
+    unit: str  # "x", "ms", "ev/s" or "MB"
     basis: str  # how the value was computed
 
     @property
@@ -163,6 +177,8 @@ class Target:
             return f"{self.value:.2f}x"
         if self.unit == "ms":
             return f"{self.value:,.2f} ms"
+        if self.unit == "MB":
+            return f"{self.value:,.1f} MB"
         return f"{self.value:,.0f} ev/s"
 
     def to_json(self) -> dict[str, Any]:
@@ -214,11 +230,18 @@ class WorkloadResult:
     status: str = "measured"  # or "not measured yet", or "error: ..."
 
     def measure(
-        self, key: str, subject: str, label: str, events: int = 0, *, reference: bool = False
+        self,
+        key: str,
+        subject: str,
+        label: str,
+        events: int = 0,
+        *,
+        reference: bool = False,
+        unit: Literal["s", "MB"] = "s",
     ) -> Measurement:
         """The measurement under ``key``, created on first use."""
         if key not in self.measurements:
-            self.measurements[key] = Measurement(key, subject, label, events, [], reference)
+            self.measurements[key] = Measurement(key, subject, label, events, [], reference, unit)
         return self.measurements[key]
 
     def get(self, key: str) -> Measurement | None:
@@ -249,11 +272,30 @@ class WorkloadResult:
         return target
 
     def at_most_ms(
-        self, text: str, key: str, threshold_ms: float, row: str, **cells: str
+        self,
+        text: str,
+        key: str,
+        threshold_ms: float,
+        row: str,
+        *,
+        statistic: Literal["median", "max"] = "median",
+        **cells: str,
     ) -> Target:
         m = self.get(key)
-        value = m.median_ms if m is not None else None
-        target = Target(text, value, threshold_ms, "at_most", "ms", f"median of {key}")
+        value: float | None = None
+        if m is not None:
+            value = m.median_ms if statistic == "median" else max(m.runs_s) * 1000
+        target = Target(text, value, threshold_ms, "at_most", "ms", f"{statistic} of {key}")
+        self._row(row, target, **{"tui": self.figure(key), **cells})
+        return target
+
+    def at_most_mb(
+        self, text: str, key: str, threshold_mb: float, row: str, **cells: str
+    ) -> Target:
+        """A memory size (a ``unit="MB"`` measurement, its largest run) at most ``threshold_mb``."""
+        m = self.get(key)
+        value = max(m.runs_s) if m is not None else None
+        target = Target(text, value, threshold_mb, "at_most", "MB", f"max of {key}")
         self._row(row, target, **{"tui": self.figure(key), **cells})
         return target
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -20,6 +21,8 @@ from tui_es.es.snapshots import SnapshotPolicy
 from tui_es.store.sql import SqlEventStore
 
 EVENTS_EACH = 100  # events per account in synthesized histories
+LONG_EVENTS_MAX = 10_000  # the long account of a big log (workload 7's time travel)
+LONG_SEED = 1_000_003  # synthesizes the long account; chunks use seeds from 7 up
 
 
 def open_store(location: str | Path) -> SqlEventStore:
@@ -36,14 +39,17 @@ def store_pragmas(store: SqlEventStore) -> dict[str, Any]:
 
 
 # -- synthesized histories --------------------------------------------------------------------
-def synthesized(total: int, events_each: int = EVENTS_EACH) -> Iterator[list[SerializedEvent]]:
+def synthesized(
+    total: int, events_each: int = EVENTS_EACH, taken: set[str] | None = None
+) -> Iterator[list[SerializedEvent]]:
     """About ``total`` bank events from the domain's demo script, whole accounts, 1,000 at a time.
 
     Each chunk is one ``synthesize`` run with its own seed; a seed whose
-    account ids collide with an earlier chunk's is skipped, so the ids are unique.
+    account ids collide with an earlier chunk's (or with ``taken``) is skipped,
+    so the ids are unique.
     """
     accounts = max(1, total // events_each)
-    seen: set[str] = set()
+    seen: set[str] = set(taken or ())
     seeds = count(7)
     while accounts > 0:
         size = min(1000, accounts)
@@ -108,13 +114,52 @@ def viewless_app(store: SqlEventStore, snapshots: SnapshotPolicy | None = None) 
 # -- big logs, built once per run -------------------------------------------------------------------
 @dataclass
 class BigLog:
-    """The same-sized log in each subject's own store."""
+    """The same-sized log in each subject's own store.
+
+    Besides its accounts of ``EVENTS_EACH`` events, a log of 10,000 events or
+    more holds one long account (1% of the log, at most ``LONG_EVENTS_MAX``
+    events) whose events are spread through it: the aggregate the dashboard's
+    time travel steps through in workload 7.
+    """
 
     events: int
-    accounts: int
+    accounts: int  # in tui-es's store, the long account included
     tui_path: Path
     peer_path: Path
     raw_path: Path
+    biggest_id: str = ""  # the account with the most events (the long one, if any)
+    biggest_events: int = 0
+    long_events: int = 0  # events of the long account (0: the log has none)
+
+
+def long_events_for(total: int) -> int:
+    """Events of a log's long account: 1% of it in whole hundreds, at most ``LONG_EVENTS_MAX``."""
+    return min(LONG_EVENTS_MAX, total // 10_000 * 100)
+
+
+def chunks_with_long_account(total: int) -> tuple[Iterator[list[SerializedEvent]], str | None]:
+    """``synthesized`` chunks of about ``total`` events in all, 1% of them one long account's.
+
+    The long account's events are cut in as many slices as there are chunks; each
+    slice joins its chunk in time order (both are sorted by recorded_at), so the
+    account is spread through the log as a busy customer's would be. The chunks
+    are made one at a time, as they are written.
+    """
+    long_events = long_events_for(total)
+    if long_events == 0:
+        return synthesized(total), None
+    long = synthesize(DOMAIN, 1, long_events, seed=LONG_SEED)
+    long_id = long[0].aggregate_id
+    accounts = (total - long_events) // EVENTS_EACH
+    slices = max(1, -(-accounts // 1000))  # synthesized makes chunks of 1,000 accounts
+    share = -(-len(long) // slices)
+
+    def merged() -> Iterator[list[SerializedEvent]]:
+        for k, chunk in enumerate(synthesized(total - long_events, taken={long_id})):
+            part = long[k * share : (k + 1) * share]
+            yield list(heapq.merge(chunk, part, key=lambda e: e.recorded_at or ""))
+
+    return merged(), long_id
 
 
 def big_log(ctx: Context, total: int) -> BigLog:
@@ -126,23 +171,40 @@ def big_log(ctx: Context, total: int) -> BigLog:
     tui_path = ctx.db_path(f"log-{total}-tui")
     raw_path = ctx.db_path(f"log-{total}-raw")
     peer_path = ctx.db_path(f"log-{total}-peer")
+    chunks, long_id = chunks_with_long_account(total)
     store = open_store(tui_path)
     conn = raw.connect(raw_path)
     written = 0
-    accounts = 0
-    for chunk in synthesized(total):
+    sizes: dict[str, int] = {}
+    for chunk in chunks:
         with store.transaction() as tx:
             tx.append(chunk)
         raw.insert_one_transaction(conn, raw.to_rows(chunk, written + 1))
         written += len(chunk)
-        accounts += len({e.aggregate_id for e in chunk})
+        for event in chunk:
+            sizes[event.aggregate_id] = event.sequence
         ctx.log(f"  building the {total:,}-event logs: tui-es and sqlite3 at {written:,}")
     store.close()
     conn.close()
+    long_events = sizes.get(long_id, 0) if long_id is not None else 0
+    regular = len(sizes) - (long_id is not None)
     app = peer.peer_app(peer_path)
-    peer_written = peer.fill_log(app, accounts, max(1, written // accounts))
+    peer_written = peer.fill_log(app, regular, max(1, (written - long_events) // max(1, regular)))
+    if long_events:
+        peer.long_account(app, long_events, batch=1000)
+        peer_written += long_events
     app.close()
     ctx.log(f"  building the {total:,}-event logs: eventsourcing at {peer_written:,}")
-    log = BigLog(written, accounts, tui_path, peer_path, raw_path)
+    biggest_id = max(sizes, key=lambda i: sizes[i], default="")
+    log = BigLog(
+        written,
+        len(sizes),
+        tui_path,
+        peer_path,
+        raw_path,
+        biggest_id,
+        sizes.get(biggest_id, 0),
+        long_events,
+    )
     ctx.cache[key] = log
     return log

@@ -161,9 +161,9 @@ def print_workload(result: WorkloadResult) -> None:
             continue
         rate = f"{m.rate:>12,.0f} ev/s" if m.events else " " * 17
         ref = "  (reference)" if m.reference else ""
+        median = f"{m.median_s:>11,.1f} MB" if m.unit == "MB" else f"{m.median_ms:>11,.2f} ms"
         print(
-            f"    {m.subject:<14} {m.label[:58]:<58} median {m.median_ms:>11,.2f} ms {rate}"
-            f"  n={len(m.runs_s)}{ref}"
+            f"    {m.subject:<14} {m.label[:58]:<58} median {median} {rate}  n={len(m.runs_s)}{ref}"
         )
     for t in result.targets:
         print(f"    target: {t.text:<52} -> {t.value_text():>14}  {t.verdict}")
@@ -287,8 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         out["machine"]["load_average_at_end"] = list(os.getloadavg())
         print(
             f"\ntargets: {out['targets']['PASS']} PASS, {out['targets']['FAIL']} FAIL, "
-            f"{out['targets']['n/a']} n/a; workload 7 (dashboard): not measured yet; "
-            f"{out['wall_seconds']} s"
+            f"{out['targets']['n/a']} n/a; {out['wall_seconds']} s"
         )
         if args.profile is not None:
             PROFILING.disable()

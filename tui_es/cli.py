@@ -27,7 +27,7 @@ from tui_es.es.errors import (
     UserError,
 )
 from tui_es.es.framework import parse_time
-from tui_es.es.importing import InvalidImport
+from tui_es.es.importing import InvalidImport, key_problem
 from tui_es.es.messages import InvalidMessage
 from tui_es.es.store import EventFilter
 
@@ -79,6 +79,8 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text} is negative")
+    if value >= 2**63:  # no database column holds more
+        raise argparse.ArgumentTypeError(f"{text} is too large")
     return value
 
 
@@ -120,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("aggregate_id", metavar="AGGREGATE_ID")
     p.add_argument("command_json", metavar="COMMAND_JSON")
     p.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+
+    p = command("diff", "print the fields that differ between two versions of an aggregate")
+    p.add_argument("aggregate_id", metavar="AGGREGATE_ID")
+    p.add_argument("v1", type=_non_negative, metavar="V1")
+    p.add_argument("v2", type=_non_negative, metavar="V2")
 
     p = command("events", "print the global event log as JSON Lines")
     p.add_argument("--aggregate", metavar="ID", help="only this aggregate id")
@@ -211,6 +218,12 @@ def _open(args: argparse.Namespace, *, catch_up: bool = True) -> Application:
     except (InvalidStoreUrl, StoreNeedsUpgrade) as e:
         raise _bad_input(str(e)) from None
     app = Application(domain, store, catch_up=catch_up)
+    if app.catch_up_error is not None:
+        error = app.catch_up_error
+        print(
+            f"tui-es: warning: the views are behind: {type(error).__name__}: {error}",
+            file=sys.stderr,
+        )
     if first_use and not args.read_only:
         _load_demo_history(app)
     return app
@@ -234,8 +247,16 @@ def _meta(entries: Sequence[str]) -> dict[str, str]:
     return meta
 
 
+def _aggregate_id(text: str) -> str:
+    problem = "is empty" if not text else key_problem(text)
+    if problem is not None:
+        raise _bad_input(f"AGGREGATE_ID {problem}")
+    return text
+
+
 # -- subcommands ----------------------------------------------------------------------------------
 def cmd_exec(args: argparse.Namespace) -> int:
+    _aggregate_id(args.aggregate_id)
     meta = _meta(args.meta)
     app = _open(args)
     envelopes = app.execute(args.aggregate_id, args.command_json, meta)
@@ -249,6 +270,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    _aggregate_id(args.aggregate_id)
     meta = _meta(args.meta)
     app = _open(args)
     aggregate_type, command = app.parse_command(args.command_json)
@@ -256,6 +278,17 @@ def cmd_trace(args: argparse.Namespace) -> int:
     print(json.dumps(trace.to_json(), indent=2, ensure_ascii=False))
     if error is not None:
         raise error  # the usual message and exit code, after the trace
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from tui_es.es.diff import VersionOutOfRange, diff_versions
+
+    app = _open(args)
+    try:
+        print(_dumps(diff_versions(app, args.aggregate_id, args.v1, args.v2)))
+    except VersionOutOfRange as e:
+        raise CliError(str(e), EXIT_REJECTED) from None
     return EXIT_OK
 
 
@@ -345,7 +378,9 @@ def cmd_view(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     app = _open(args, catch_up=False)
     names = (
-        [_view_name(app, args.view_name)] if args.view_name else [v.name for v in app.domain.views]
+        [_view_name(app, args.view_name)]
+        if args.view_name is not None
+        else [v.name for v in app.domain.views]
     )
     for name in names:
         with _progress(f"rebuilding {name}") as progress:
@@ -401,6 +436,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise _bad_input(f"no such file: {args.file}") from None
     except UnicodeDecodeError as e:
         raise _bad_input(f"{args.file} is not UTF-8 text (byte {e.start})") from None
+    except OSError as e:  # a folder, no permission...
+        raise _bad_input(f"cannot read {args.file}: {e.strerror}") from None
     print(f"imported {len(committed)} events", file=sys.stderr)
     return EXIT_OK
 
@@ -412,7 +449,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.file == "-":
         count = _print_events(iter_log(app.store), sys.stdout)
     else:
-        with Path(args.file).open("w", encoding="utf-8") as out:
+        try:
+            out = Path(args.file).open("w", encoding="utf-8")  # noqa: SIM115
+        except OSError as e:
+            raise _bad_input(f"cannot write {args.file}: {e.strerror}") from None
+        with out:
             count = _print_events(iter_log(app.store), out)
         print(f"exported {count} events to {args.file}", file=sys.stderr)
     return EXIT_OK
@@ -493,6 +534,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ui": cmd_ui,
     "exec": cmd_exec,
     "trace": cmd_trace,
+    "diff": cmd_diff,
     "events": cmd_events,
     "state": cmd_state,
     "view": cmd_view,
@@ -506,6 +548,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for number, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the locale could not decode
+            print(f"tui-es: argument {number} ({arg!r}) is not valid UTF-8 text", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # --help, or a usage error argparse already printed

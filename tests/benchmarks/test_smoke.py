@@ -1,8 +1,9 @@
 """Every benchmark workload at a tiny size: it runs, and what it measured makes sense.
 
 No timing is asserted (only that rates and times are positive numbers): these
-tests keep ``benchmarks/`` from rotting as tui-es changes. Workloads 1-6 run on
-SQLite files, workload 8 on the local PostgreSQL server.
+tests keep ``benchmarks/`` from rotting as tui-es changes. Workloads 1-7 run on
+SQLite files (7 in child processes, as in a run), workload 8 on the local
+PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -120,11 +121,23 @@ def test_w6_rebuild(ctx: Context) -> None:
     assert result.checks["view_rows"] == result.checks["accounts"] == 3
 
 
-def test_w7_dashboard_is_a_stub(ctx: Context) -> None:
-    result = w7_dashboard.run(ctx, w7_dashboard.Sizes(events=300))
-    assert result.status == w7_dashboard.NOT_MEASURED
-    assert not result.measurements and not result.targets
-    assert all(row.result == w7_dashboard.NOT_MEASURED for row in result.summary)
+def test_w7_dashboard(ctx: Context) -> None:
+    sizes = w7_dashboard.Sizes(
+        events=2_000, starts=0, jumps=2, typed_jumps=1, steps=2, follow_seconds=0.3
+    )
+    result = w7_dashboard.run(ctx, sizes)
+    assert_sane(result)
+    assert len(result.targets) == 5
+    assert len(result.measurements["tui_start"].runs_s) == 1  # the session child's start
+    assert len(result.measurements["tui_jump"].runs_s) == 2
+    assert len(result.measurements["tui_tt_step"].runs_s) == 2
+    checks = result.checks
+    first, last = checks["tt_versions_stepped"]
+    assert last == first + 2 <= checks["tt_aggregate_version"]
+    assert checks["follow_events_appended"] == 300 and checks["follow_batches"] == 3
+    assert checks["follow_batches_never_drawn"] == 0
+    assert checks["follow_last_position_drawn"] == result.params["events_in_store"] + 300
+    assert checks["errors_notified"] == []
 
 
 def test_w8_postgres(ctx: Context) -> None:

@@ -282,3 +282,20 @@ def test_trace_prints_the_steps_and_keeps_the_exit_codes(cli: Cli) -> None:
     assert rejected.code == 1 and rejected.err == "funds not available\n"
     assert json.loads(rejected.out)["outcome"] == "rejected"
     assert cli("trace", "test-acct-1234", '{"Nope":{}}').code == 2
+
+
+def test_diff_prints_the_changed_fields(cli: Cli) -> None:
+    _curl(cli)
+    result = cli("diff", "test-acct-1234", "1", "3")
+    assert result.code == 0
+    assert json.loads(result.out) == {
+        "aggregate_type": "account",
+        "aggregate_id": "test-acct-1234",
+        "from": 1,
+        "to": 3,
+        "changes": {"balance": {"before": 0.0, "after": 600.0}},
+    }
+    assert json.loads(cli("diff", "test-acct-1234", "2", "2").out)["changes"] == {}
+    missing = cli("diff", "test-acct-1234", "0", "9")
+    assert missing.code == 1 and "no version 9" in missing.err
+    assert cli("diff", "test-acct-1234", "x", "2").code == 2

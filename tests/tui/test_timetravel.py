@@ -15,10 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from tui_es.es.application import Application
+from tui_es.es.diff import diff_states
 from tui_es.es.replay import AggregateHistory
 from tui_es.tui.messages import ShowPosition
 from tui_es.tui.timetravel import TimeTravelPane
-from tui_es.tui.timetravel.diff import diff, flatten
 from tui_es.tui.timetravel.slider import VersionSlider
 
 SIZE = (120, 36)
@@ -161,7 +161,8 @@ async def test_the_diff_highlights_the_changed_field(demo_app: Application) -> N
             if "warning-muted" in str(span.style)
         }
         assert highlighted == {"balance"}
-        assert diff(flatten(before.state_json()), flatten(after.state_json())).keys() == {"balance"}
+        changes = diff_states(before.state_json(), after.state_json())
+        assert [c.path for c in changes] == ["balance"]
         await pilot.press("home", "right")  # version 1: the account was opened
         assert state_lines(pane)["account_id"].startswith("~ ")
         assert 'was ""' in state_lines(pane)["account_id"]

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tui_es.es.aggregate import Aggregate
-from tui_es.es.codec import EventCodec
+from tui_es.es.codec import EventCodec, check_contiguous
 from tui_es.es.dispatcher import Progress, ProjectionDispatcher
 from tui_es.es.domain import Domain
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.errors import AggregateError
 from tui_es.es.framework import AggregateContext, CqrsFramework, RetryPolicy, parse_time
 from tui_es.es.importing import validate_events, validate_lines
 from tui_es.es.messages import Command, InvalidMessage
@@ -49,12 +50,18 @@ class Application:
             )
             for a in domain.aggregates
         }
+        self.catch_up_error: AggregateError | None = None
         if not store.read_only:
             store.ensure_views(v.name for v in domain.views)
             if catch_up:
                 # A log written by another program (or a crash before an
                 # after-commit query ran) leaves projections behind: catch up now.
-                self.dispatcher.catch_up(store)
+                try:
+                    self.dispatcher.catch_up(store)
+                except AggregateError as e:
+                    # e.g. a row the views cannot decode: commands will name it,
+                    # but the log can still be read
+                    self.catch_up_error = e
 
     def framework(self, aggregate_type: str | None = None) -> CqrsFramework[Any]:
         return self.frameworks[self.domain.aggregate(aggregate_type).aggregate_type]
@@ -142,6 +149,7 @@ class Application:
             if snapshot is not None and restored is not None:
                 state, reached = restored, snapshot.last_sequence
         rows = self.store.load_rows(cls.aggregate_type, aggregate_id, reached, version)
+        check_contiguous(rows, reached)
         for row in rows:
             state.apply(self.codec.decode_row_payload(row))
         return state, (int(rows[-1][2]) if rows else reached)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from tui_es.es.aggregate import Aggregate
@@ -26,6 +26,34 @@ from tui_es.es.upcasting import (
 def describe_row(event: SerializedEvent) -> str:
     where = f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence}"
     return f"position {event.position} ({where})" if event.position is not None else where
+
+
+def check_contiguous(
+    events: Sequence[StoredRow] | Sequence[SerializedEvent], after_sequence: int = 0
+) -> None:
+    """Raise DeserializationError at the first event that leaves a gap after ``after_sequence``.
+
+    ``events`` are one stream's, in sequence order. Replaying across a gap
+    would give a state no history ever had, so a replay stops there.
+    """
+    if not events:
+        return
+    last = events[-1]
+    if _sequence(last) == after_sequence + len(events):
+        return  # sequences are unique and ordered: the stream is whole
+    expected = after_sequence + 1
+    for event in events:
+        if _sequence(event) != expected:
+            stored = event if isinstance(event, SerializedEvent) else row_to_event(event)
+            raise DeserializationError(
+                f"{describe_row(stored)}: a gap in the stream: expected sequence {expected}",
+                position=stored.position,
+            )
+        expected += 1
+
+
+def _sequence(event: StoredRow | SerializedEvent) -> int:
+    return event.sequence if isinstance(event, SerializedEvent) else int(event[2])
 
 
 class EventCodec:
@@ -79,6 +107,13 @@ class EventCodec:
 
     def decode(self, stored: SerializedEvent) -> EventEnvelope:
         """Upcast and decode one row; a row that does not fit raises DeserializationError."""
+        # text that is not JSON: say so, rather than what an upcaster makes of it
+        if isinstance(stored.payload, CorruptJson):
+            raise DeserializationError(
+                f"{describe_row(stored)}: the stored payload is not valid JSON: "
+                f"{stored.payload[:80]!r}",
+                position=stored.position,
+            )
         try:
             event = self.upcasters.apply(stored) if self.upcasters else stored
         except Exception as e:  # an upcaster that cannot read this stored payload

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui_es.es.aggregate import Aggregate
 from tui_es.es.envelope import EventEnvelope
-from tui_es.es.messages import Command, InvalidMessage
+from tui_es.es.messages import Command, InvalidMessage, read_json
 from tui_es.es.upcasting import EventUpcaster
 from tui_es.es.views import ViewProjection
 
@@ -87,7 +87,7 @@ class Domain:
             return aggregate, aggregate.commands.parse_json(text)
         first = self.aggregates[0].commands
         try:
-            data = json.loads(text)
+            data = read_json(text)
         except json.JSONDecodeError as e:
             raise InvalidMessage(
                 f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"

@@ -15,7 +15,7 @@ from typing import Any, Generic
 from pydantic import ValidationError
 
 from tui_es.es.aggregate import A, EventSink
-from tui_es.es.codec import EventCodec
+from tui_es.es.codec import EventCodec, check_contiguous
 from tui_es.es.dispatcher import ProjectionDispatcher
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.errors import (
@@ -126,6 +126,7 @@ class CqrsFramework(Generic[A]):
                     sequence = snapshot.last_sequence
                     snapshot_used = True
         rows = self.store.load_rows(self.aggregate_type, aggregate_id, after_sequence=sequence)
+        check_contiguous(rows, sequence)
         decode = self.codec.decode_row_payload
         for row in rows:
             aggregate.apply(decode(row))

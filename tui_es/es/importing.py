@@ -10,7 +10,7 @@ from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import ENVELOPE_KEYS, SerializedEvent
 from tui_es.es.errors import DeserializationError
 from tui_es.es.framework import parse_time
-from tui_es.es.messages import InvalidMessage
+from tui_es.es.messages import InvalidMessage, read_json
 from tui_es.es.store import EventStore
 
 _REQUIRED = (
@@ -22,6 +22,19 @@ _REQUIRED = (
     "payload",
     "metadata",
 )
+
+
+# The key columns are varchar(255), as in cqrs-es's MySQL schema.
+MAX_KEY_LENGTH = 255
+
+
+def key_problem(text: str) -> str | None:
+    """Why an aggregate type or id cannot be stored in every database (None if it can)."""
+    if len(text) > MAX_KEY_LENGTH:
+        return f"is {len(text)} characters long, at most {MAX_KEY_LENGTH} can be stored"
+    if "\x00" in text:
+        return "contains a NUL character, which PostgreSQL cannot store"
+    return None
 
 
 class InvalidImport(ValueError):
@@ -44,6 +57,10 @@ def parse_envelope(obj: Any, lineno: int) -> SerializedEvent:
     for key in ("aggregate_type", "aggregate_id", "event_type", "event_version"):
         if not isinstance(obj[key], str) or not obj[key]:
             raise _line_error(lineno, f"{key} must be a non-empty string")
+    for key in ("aggregate_type", "aggregate_id"):
+        problem = key_problem(obj[key])
+        if problem is not None:
+            raise _line_error(lineno, f"{key} {problem}")
     sequence = obj["sequence"]
     if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
         raise _line_error(lineno, "sequence must be a whole number from 1")
@@ -134,9 +151,11 @@ def validate_lines(
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = read_json(line)
         except json.JSONDecodeError as e:
             raise _line_error(lineno, f"invalid JSON at column {e.colno}: {e.msg}") from None
+        except InvalidMessage as e:
+            raise _line_error(lineno, str(e)) from None
         event = parse_envelope(obj, lineno)
         try:
             codec.check(event)

@@ -7,6 +7,7 @@ serde writes an enum variant as ``{"VariantName": {fields...}}``; a message set
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -125,12 +126,53 @@ class MessageSet(Generic[M]):
 
     def parse_json(self, text: str) -> M:
         try:
-            data = json.loads(text)
+            data = read_json(text)
         except json.JSONDecodeError as e:
             raise InvalidMessage(
                 f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
             ) from None
         return self.decode(data)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def read_json(text: str) -> Any:
+    """``json.loads``, refusing strings with a lone surrogate (an unpaired ``\\ud800`` escape).
+
+    Such a string is no text: UTF-8, and so every database, cannot hold it.
+    Raises ``InvalidMessage`` naming where it is; ``JSONDecodeError`` as usual.
+    """
+    data = json.loads(text)
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        found = _lone_surrogate(data, ())
+        if found is not None:
+            path, char = found
+            raise InvalidMessage(
+                f"{'.'.join(path) or 'the JSON'}: \\u{ord(char):04x} is a lone surrogate, "
+                "not a character"
+            )
+    return data
+
+
+def _lone_surrogate(value: Any, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            return path, value[e.start]
+        return None
+    items: Iterable[tuple[Any, Any]] = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        found = _lone_surrogate(key, path) if isinstance(key, str) else None
+        found = found or _lone_surrogate(item, (*path, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
 def _json_kind(value: Any) -> str:

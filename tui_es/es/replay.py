@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tui_es.es.aggregate import Aggregate
-from tui_es.es.codec import EventCodec
+from tui_es.es.codec import EventCodec, check_contiguous
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.framework import parse_time
 from tui_es.es.store import NO_FILTER, EventFilter, EventStore
@@ -70,6 +70,7 @@ class AggregateHistory:
         cls, store: EventStore, codec: EventCodec, aggregate_type: str, aggregate_id: str
     ) -> AggregateHistory:
         rows = store.load_events(aggregate_type, aggregate_id)
+        check_contiguous(rows)
         return cls(codec.aggregate(aggregate_type), aggregate_id, codec.decode_all(rows))
 
     @property
@@ -111,6 +112,7 @@ def state_at(
     """The aggregate after ``version`` events (all of them if None), replayed from the log."""
     cls = codec.aggregate(aggregate_type)
     rows = store.load_events(aggregate_type, aggregate_id, until_sequence=version)
+    check_contiguous(rows)
     state = cls()
     for envelope in codec.decode_all(rows):
         state.apply(envelope.payload)

@@ -9,15 +9,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Dialect,
+    Index,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, SQLModel
 
 from tui_es.es.views import check_identifier
 from tui_es.store.types import JsonDocument
 
-# Strings that are keys are bounded so that MySQL can index them (cqrs-es's
-# MySQL schema uses varchar(255) for the same columns).
-KEY = String(255)
+
+class KeyString(TypeDecorator[str]):
+    """``varchar(255)`` compared byte for byte, also on MySQL and MariaDB.
+
+    Their default collations fold case, accents and trailing spaces: there,
+    "acct", "ACCT" and "acct " would be one aggregate's stream. Strings that
+    are keys are bounded so that MySQL can index them (cqrs-es's MySQL schema
+    uses varchar(255) for the same columns).
+    """
+
+    impl = String(255)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            if getattr(dialect, "is_mariadb", False):
+                collation = "utf8mb4_nopad_bin"
+            elif (dialect.server_version_info or (8,)) >= (8,):
+                collation = "utf8mb4_0900_bin"
+            else:
+                collation = "utf8mb4_bin"
+            return dialect.type_descriptor(
+                mysql.VARCHAR(255, charset="utf8mb4", collation=collation)
+            )
+        return dialect.type_descriptor(String(255))
+
+
+KEY = KeyString()
 
 
 class EventRow(SQLModel, table=True):

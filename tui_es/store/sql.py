@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -431,9 +430,9 @@ class SqlEventStore:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            # Read pages through a memory map and keep more of them: replays and
-            # rebuilds walk the log by aggregate, jumping between pages.
-            cursor.execute("PRAGMA mmap_size = 1073741824")
+            # Keep more pages in SQLite's own cache: replays and rebuilds jump
+            # between pages. (A memory map was faster still, but its file pages
+            # count as the dashboard's resident memory, once per connection.)
             cursor.execute("PRAGMA cache_size = -65536")
             if not self.read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
@@ -481,6 +480,9 @@ class SqlEventStore:
         except self.dbapi.IntegrityError:
             raise AggregateConflict() from None
         except self.dbapi.Error as e:
+            if local is None and self.engine.dialect.is_disconnect(e, raw.dbapi_connection, None):
+                # the server dropped it: the pool must not reset it (and log a traceback)
+                raw.invalidate(e)
             raise DatabaseConnectionError(scrub(f"{self.display_url}: {e}", self.url)) from e
         finally:
             if local is None:

@@ -21,11 +21,14 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Tab, Tabs
 
 from tui_es.es.application import Application
+from tui_es.es.lab import SCENARIOS
 from tui_es.es.store import EventStore
 from tui_es.store.sql import SqlEventStore
 from tui_es.store.watch import HeadWatcher
 from tui_es.tui.commands import CommandsPane
+from tui_es.tui.commands.trace import TraceScreen
 from tui_es.tui.help import HelpScreen, describe_bindings, pane_bindings
+from tui_es.tui.lab import LabScreen
 from tui_es.tui.messages import EventsCommitted, ShowAggregate, ShowPosition, StoreChanged
 from tui_es.tui.palette import DashboardCommands, PaletteCommand, binding_commands
 from tui_es.tui.pane import StorePane
@@ -50,6 +53,11 @@ DASHBOARD_HELP = """\
 - **Event stream** is the global log, live: events written by any program show up.
 - **Projections** are the read models folded from the events.
 - **Time travel** replays one aggregate to any version.
+
+Every command executed shows its **trace** under the outcome: load, handle,
+commit and dispatch, with their values and timings (ctrl+o: full screen).
+F6 opens the **scenario lab**: a conflict, a snapshot, drift, an upcast, a
+stale read and a chain of commands, provoked on a scratch copy of the store.
 
 On a terminal of 120x36 or more the four panes share the screen; on a smaller
 one they are tabs. F2-F5 go to a pane, ctrl+p opens the command palette
@@ -100,6 +108,13 @@ class Dashboard(App[None]):
                 group=PANES_GROUP,
             )
             for slot, title in zip(SLOTS, PANE_TITLES, strict=True)
+        ),
+        Binding(
+            "f6",
+            "lab",
+            "Lab",
+            priority=True,
+            tooltip="The scenario lab: conflicts, snapshots, upcasts... on a scratch copy",
         ),
     ]
 
@@ -226,9 +241,15 @@ class Dashboard(App[None]):
         self.current_pane = pane_id
         self._mark_active()
 
+    def _close_overlays(self) -> None:
+        """Back to the panes: close the help, the lab and the full-screen trace."""
+        while len(self.screen_stack) > 1 and isinstance(
+            self.screen, HelpScreen | LabScreen | TraceScreen
+        ):
+            self.pop_screen()
+
     def action_show_pane(self, pane_id: str) -> None:
-        if isinstance(self.screen, HelpScreen):
-            self.screen.dismiss()
+        self._close_overlays()
         self.reveal(pane_id)
         self.call_after_refresh(self._focus_pane, pane_id)
 
@@ -299,6 +320,19 @@ class Dashboard(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
+        if isinstance(self.screen, LabScreen | TraceScreen):
+            screen = self.screen
+            inside, everywhere = pane_bindings(self, screen)
+            self.push_screen(
+                HelpScreen(
+                    screen.TITLE or "Dashboard",
+                    screen.HELP,
+                    describe_bindings(self, inside),
+                    describe_bindings(self, everywhere),
+                    about=DASHBOARD_HELP,
+                )
+            )
+            return
         pane = self.focused_pane()
         inside, everywhere = pane_bindings(self, pane)
         text = pane.HELP or ""
@@ -311,6 +345,18 @@ class Dashboard(App[None]):
                 about=DASHBOARD_HELP,
             )
         )
+
+    # -- the scenario lab ----------------------------------------------------------------------------
+    def action_lab(self, scenario: str | None = None) -> None:
+        """Open the scenario lab (F6 again closes it), on a scenario if one is named."""
+        if isinstance(self.screen, LabScreen) and scenario is None:
+            self.screen.dismiss()
+            return
+        self._close_overlays()
+        commands = self.pane("commands")
+        history = getattr(commands, "history", None)
+        recent = history[0] if history is not None and len(history) else None
+        self.push_screen(LabScreen(self.application, scenario=scenario, recent=recent))
 
     # -- the store ----------------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="poll", description="watch the head of the log")
@@ -421,6 +467,22 @@ class Dashboard(App[None]):
             offered = getattr(pane, "palette_commands", None)
             own = offered() if callable(offered) else binding_commands(pane, pane.TITLE)
             commands += [self._in_pane(slot.pane_id, c) for c in own]
+        commands.append(
+            PaletteCommand(
+                "Scenario lab",
+                "Provoke a conflict, a snapshot, an upcast... on a scratch copy (F6)",
+                self.action_lab,
+            )
+        )
+        commands += [
+            PaletteCommand(
+                f"Lab: {s.title}",
+                s.explanation.split(". ")[0].rstrip(".") + ".",
+                partial(self.action_lab, s.key),
+                discover=False,
+            )
+            for s in SCENARIOS
+        ]
         commands += [
             PaletteCommand(
                 "Change theme", "Pick one of Textual's themes", self.action_change_theme

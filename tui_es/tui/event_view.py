@@ -49,8 +49,13 @@ class EventView(VerticalScroll, can_focus=False):
         # side by side only when each JSON block gets a readable width
         self.set_class(self.size.width < 100, "-stacked")
 
-    def show(self, event: AnyEvent | None, message: str = "") -> None:
-        """Show ``event``; with None, show ``message`` instead."""
+    def show(
+        self, event: AnyEvent | None, message: str = "", *, problem: str | None = None
+    ) -> None:
+        """Show ``event``; with None, show ``message`` instead.
+
+        ``problem`` says why the event cannot be decoded: it is shown first.
+        """
         title = self.query_one("#event-title", Static)
         self.set_class(event is None, "-empty")
         title.set_class(event is None, "-message")
@@ -58,6 +63,10 @@ class EventView(VerticalScroll, can_focus=False):
             title.update(Content(message))
             return
         title.update(event_title(event))
-        self.query_one("#event-facts", Static).update(event_facts(event))
+        facts = event_facts(event)
+        if problem is not None:
+            warning = Content.from_markup("[b $text-error]⚠ cannot be read:[/] $p", p=problem)
+            facts = Content("\n").join([warning, facts])
+        self.query_one("#event-facts", Static).update(facts)
         self.query_one("#event-payload", Static).update(pretty_json(stored_payload(event)))
         self.query_one("#event-metadata", Static).update(pretty_json(event.metadata))

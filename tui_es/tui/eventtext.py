@@ -84,8 +84,9 @@ def event_facts(event: AnyEvent) -> Content:
             "[$text-muted]recorded_at[/] $value", value=event.recorded_at or "(not recorded)"
         )
     ]
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}  # damaged: no ids
     for key in CORRELATION_KEYS:
-        value = event.metadata.get(key)
+        value = metadata.get(key)
         lines.append(
             Content.from_markup(f"[$text-muted]{key}[/] $value", value=value or "—")
             if value

@@ -1,4 +1,4 @@
-"""What the last Execute did: the committed events, or why nothing was written."""
+"""What the last Execute did: the committed events, or why nothing was written, and its trace."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import ClassVar, Literal
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from tui_es.es.envelope import EventEnvelope
+from tui_es.es.trace import CommandTrace
+from tui_es.tui.commands.trace import TraceView
 from tui_es.tui.messages import ShowAggregate, ShowPosition
 from tui_es.tui.values import summary
 
@@ -18,7 +20,7 @@ Status = Literal["hint", "committed", "rejected", "invalid", "failed"]
 _STATUSES: tuple[Status, ...] = ("hint", "committed", "rejected", "invalid", "failed")
 
 
-class Outcome(Vertical):
+class Outcome(VerticalScroll, can_focus=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "time_travel", "Time travel", tooltip="Open the aggregate at this event"),
     ]
@@ -31,14 +33,25 @@ class Outcome(Vertical):
         self.events: DataTable[str] = DataTable(
             id="outcome-events", cursor_type="row", zebra_stripes=True
         )
+        self.trace_view = TraceView(id="outcome-trace")
 
     def compose(self) -> ComposeResult:
         yield self.message
         yield self.events
+        yield self.trace_view
 
     def on_mount(self) -> None:
         self.events.add_columns("pos", "seq", "event", "payload")
         self.events.display = False
+        self.trace_view.display = False
+
+    @property
+    def trace(self) -> CommandTrace | None:
+        return self.trace_view.trace
+
+    def show_trace(self, trace: CommandTrace | None) -> None:
+        """Show what each step of the command did (after ``show_committed`` or a rejection)."""
+        self.trace_view.show(trace)
 
     def _show(self, status: Status, text: str) -> None:
         self.status = status
@@ -48,6 +61,7 @@ class Outcome(Vertical):
         self._committed = []
         self.events.clear()
         self.events.display = False
+        self.trace_view.show(None)
 
     def show_hint(self, text: str) -> None:
         self._show("hint", text)

@@ -18,12 +18,14 @@ from tui_es.es.application import Application
 from tui_es.es.envelope import EventEnvelope
 from tui_es.es.errors import AggregateError, UserError
 from tui_es.es.messages import Command, InvalidMessage
+from tui_es.es.trace import CommandTrace
 from tui_es.tui.commands.form import CommandForm
 from tui_es.tui.commands.history import CommandHistory, RecentCommand
 from tui_es.tui.commands.metadata import MetadataEditor
 from tui_es.tui.commands.outcome import Outcome
 from tui_es.tui.commands.schema import RawValue, body_values, command_fields, skeleton_body
 from tui_es.tui.commands.suggest import AggregateIdSuggester
+from tui_es.tui.commands.trace import TraceScreen, TraceView
 from tui_es.tui.messages import EventsCommitted
 from tui_es.tui.palette import PaletteCommand
 from tui_es.tui.pane import StorePane
@@ -53,6 +55,13 @@ own message; a rejected command writes nothing.
 
 After Execute, enter on a committed event selects it in the Event stream,
 `t` opens its aggregate in Time travel.
+
+Under the outcome, the **trace** shows what Execute did, step by step, with
+the time each step took: **load** (snapshot + events → state), **handle**
+(the events emitted, or the error), **commit** (the expected version, the
+sequences and positions written), **dispatch** (each view's rows before and
+after, changed fields highlighted, and its checkpoint moving). ctrl+o (or
+enter on the trace) opens it full screen with every value.
 """
 
     DEFAULT_FOCUS: ClassVar[str] = "#aggregate-id"
@@ -65,6 +74,9 @@ After Execute, enter on a committed event selects it in the Event stream,
             "ctrl+t", "toggle_json", "Form/JSON", tooltip="Switch between the form and raw JSON"
         ),
         Binding("ctrl+r", "recent", "Recent", tooltip="Recall a command sent in this session"),
+        Binding(
+            "ctrl+o", "open_trace", "Trace", tooltip="Open the last command's trace full screen"
+        ),
     ]
 
     def __init__(
@@ -169,7 +181,14 @@ After Execute, enter on a committed event selects it in the Event stream,
         await slot.mount(self._form)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_trace":
+            return self.last_trace is not None
         return not (action == "execute" and self.read_only)
+
+    @property
+    def last_trace(self) -> CommandTrace | None:
+        """The trace of the last command executed, if it got as far as loading."""
+        return self.query_one(Outcome).trace
 
     # -- choosing -----------------------------------------------------------------------------
     @on(Select.Changed, "#aggregate-type")
@@ -336,33 +355,31 @@ After Execute, enter on a committed event selects it in the Event stream,
 
     @work(thread=True, exclusive=True, group="execute", exit_on_error=False)
     def _execute(self, request: RecentCommand) -> None:
-        try:
-            envelopes = self.application.execute(
-                request.aggregate_id,
-                request.command,
-                request.metadata or None,
-                aggregate_type=request.aggregate_type,
-            )
-        except UserError as e:
-            self.app.call_from_thread(self._finished, request, None, ("rejected", str(e)))
-        except InvalidMessage as e:
-            self.app.call_from_thread(self._finished, request, None, ("invalid", str(e)))
-        except AggregateError as e:
-            self.app.call_from_thread(
-                self._finished, request, None, ("failed", f"{type(e).__name__}: {e}")
-            )
-        except Exception as e:
-            self.app.call_from_thread(
-                self._finished, request, None, ("failed", f"unexpected {type(e).__name__}: {e}")
-            )
+        trace, envelopes, error = self.application.trace(
+            request.aggregate_id,
+            request.command,
+            request.metadata or None,
+            aggregate_type=request.aggregate_type,
+        )
+        if error is None:
+            self.app.call_from_thread(self._finished, request, envelopes, None, trace)
+            return
+        if isinstance(error, UserError):
+            failure = ("rejected", str(error))
+        elif isinstance(error, InvalidMessage):
+            failure = ("invalid", str(error))
+        elif isinstance(error, AggregateError):
+            failure = ("failed", f"{type(error).__name__}: {error}")
         else:
-            self.app.call_from_thread(self._finished, request, envelopes, None)
+            failure = ("failed", f"unexpected {type(error).__name__}: {error}")
+        self.app.call_from_thread(self._finished, request, None, failure, trace)
 
     def _finished(
         self,
         request: RecentCommand,
         envelopes: list[EventEnvelope] | None,
         error: tuple[str, str] | None,
+        trace: CommandTrace | None = None,
     ) -> None:
         self._busy = False
         outcome = self.query_one(Outcome)
@@ -379,7 +396,22 @@ After Execute, enter on a committed event selects it in the Event stream,
             else:
                 outcome.show_failed(message)
                 self.notify(message, title="Command failed", severity="error")
+        outcome.show_trace(trace)
+        self.refresh_bindings()
         self._refresh_status()
+
+    # -- the trace ------------------------------------------------------------------------------
+    def action_open_trace(self) -> None:
+        trace = self.last_trace
+        if trace is None:
+            self.notify("No command executed yet: its trace shows after Execute.")
+            return
+        self.app.push_screen(TraceScreen(trace))
+
+    @on(TraceView.Open)
+    def _trace_opened(self, event: TraceView.Open) -> None:
+        event.stop()
+        self.action_open_trace()
 
     # -- recalling ------------------------------------------------------------------------------
     def _refresh_recent(self) -> None:
@@ -458,6 +490,14 @@ After Execute, enter on a committed event selects it in the Event stream,
                 "Switch form / raw JSON", "Type the command as JSON", self.action_toggle_json
             )
         )
+        if self.last_trace is not None:
+            commands.append(
+                PaletteCommand(
+                    "Command trace: the last command, full screen",
+                    "What load, handle, commit and dispatch did (ctrl+o)",
+                    self.action_open_trace,
+                )
+            )
         for index, recent in enumerate(self.history.items()):
             commands.append(
                 PaletteCommand(

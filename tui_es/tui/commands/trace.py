@@ -27,7 +27,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Static
 
-from tui_es.es.diff import MISSING, FieldChange, diff_states, flatten
+from tui_es.es.diff import FieldChange, diff_states, flatten
 from tui_es.es.trace import CommandTrace, TraceStep
 from tui_es.tui.values import format_scalar, is_scalar, summary
 
@@ -116,11 +116,24 @@ def change_line(change: FieldChange, indent: int, width: int = 200) -> Content:
 
 
 def state_lines(
-    state: Mapping[str, Any] | None, changes: Iterable[FieldChange], indent: int = 4
+    state: Mapping[str, Any] | None,
+    changes: Iterable[FieldChange],
+    indent: int = 4,
+    *,
+    changed_first: bool = False,
 ) -> list[Content]:
-    """Every field of a state, one a line; the changed ones marked, highlighted, with the old value."""
+    """Every field of a state, one a line; the changed ones marked, highlighted, with the old value.
+
+    ``changed_first`` lists the changed fields before the others (a view row
+    with a long ledger would otherwise bury them at the bottom).
+    """
     flat = flatten(dict(state)) if state else {}
     by_path = {c.path: c for c in changes}
+    if changed_first:
+        flat = {
+            **{p: v for p, v in flat.items() if p in by_path},
+            **{p: v for p, v in flat.items() if p not in by_path},
+        }
     width = min(max((len(p) for p in [*flat, *by_path]), default=5), 36)
     lines: list[Content] = []
     pad = " " * indent
@@ -128,7 +141,9 @@ def state_lines(
         change = by_path.get(path)
         name = path.ljust(width)
         if change is None:
-            lines.append(Content.assemble(pad, "  ", (name, "$text-muted"), "  ", value_text(value)))
+            lines.append(
+                Content.assemble(pad, "  ", (name, "$foreground-muted"), "  ", value_text(value))
+            )
             continue
         mark, colour = _MARKS[change.kind]
         line = Content.assemble(
@@ -136,7 +151,9 @@ def state_lines(
         )
         if change.kind == "changed":
             line = Content.assemble(
-                line, ("  was ", "$text-muted"), (value_text(change.before), "$text-muted")
+                line,
+                ("  was ", "$foreground-muted"),
+                (value_text(change.before), "$foreground-muted"),
             )
         lines.append(line.stylize_before("on $warning-muted"))
     for change in by_path.values():
@@ -152,7 +169,7 @@ def state_lines(
                 ).stylize_before("on $warning-muted")
             )
     if not lines:
-        lines.append(Content.styled(f"{pad}  (no fields)", "$text-muted italic"))
+        lines.append(Content.styled(f"{pad}  (no fields)", "$foreground-muted italic"))
     return lines
 
 
@@ -219,7 +236,7 @@ def commit_summary(values: Mapping[str, Any]) -> str:
 def _span(numbers: list[Any]) -> str:
     if not numbers:
         return "-"
-    return str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+    return str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]} to {numbers[-1]}"
 
 
 def dispatch_summary(values: Mapping[str, Any]) -> str:
@@ -254,7 +271,7 @@ def outcome_line(trace: CommandTrace) -> str:
 def _step_head(step: TraceStep, text: str, error: bool) -> Content:
     return Content.assemble(
         (step.name.ljust(NAME_WIDTH), "bold"),
-        (ms_text(step.milliseconds).rjust(MS_WIDTH - 2), "$text-muted"),
+        (ms_text(step.milliseconds).rjust(MS_WIDTH - 2), "$foreground-muted"),
         "  ",
         (text, "$text-error" if error else ""),
     )
@@ -268,8 +285,8 @@ def compact(trace: CommandTrace, width: int = 80) -> Content:
     lines: list[Content] = [
         Content.assemble(
             ("Trace", "bold $accent"),
-            (f" · {outcome_line(trace)}", "$text-muted"),
-            ("  ctrl+o: full screen", "$text-disabled"),
+            (f" · {outcome_line(trace)}", "$foreground-muted"),
+            ("  ctrl+o: full screen", "$foreground-disabled"),
         )
     ]
     for step in trace.steps:
@@ -280,7 +297,9 @@ def compact(trace: CommandTrace, width: int = 80) -> Content:
         if step.name == "handle":
             for event in values.get("events") or []:
                 lines.append(Content.assemble(pad, tagged_text(event, room)))
-            changes = diff_states(_state(trace_values(trace, "load"), "state"), _state(values, "state"))
+            changes = diff_states(
+                _state(trace_values(trace, "load"), "state"), _state(values, "state")
+            )
             if "error" not in values:
                 lines.extend(_limited(changes, indent, room, "state: "))
         elif step.name == "dispatch":
@@ -289,10 +308,10 @@ def compact(trace: CommandTrace, width: int = 80) -> Content:
                     lines.append(
                         Content.assemble(
                             pad,
-                            (f"{view.get('view')} row {row.get('view_id')}", "$text-muted"),
+                            (f"{view.get('view')} row {row.get('view_id')}", "$foreground-muted"),
                             (
                                 f"  v{row.get('version_before')} → v{row.get('version_after')}",
-                                "$text-muted",
+                                "$foreground-muted",
                             ),
                         )
                     )
@@ -303,7 +322,8 @@ def compact(trace: CommandTrace, width: int = 80) -> Content:
         if missing:
             lines.append(
                 Content.styled(
-                    f"{' and '.join(missing)}: not reached, nothing was written", "$text-muted"
+                    f"{' and '.join(missing)}: not reached, nothing was written",
+                    "$foreground-muted",
                 )
             )
     return Content("\n").join(line.truncate(width, ellipsis=True) for line in lines)
@@ -314,23 +334,22 @@ def trace_values(trace: CommandTrace, name: str) -> dict[str, Any]:
     return step.values if step is not None else {}
 
 
-def _limited(
-    changes: list[FieldChange], indent: int, width: int, label: str = ""
-) -> list[Content]:
+def _limited(changes: list[FieldChange], indent: int, width: int, label: str = "") -> list[Content]:
     shown = changes[:COMPACT_CHANGES]
     lines = []
     for index, change in enumerate(shown):
-        line = change_line(change, indent, width)
         if label and index == 0:
-            line = Content.assemble(" " * indent, (label, "$text-muted"), line.lstrip())
-        elif label:
-            line = Content.assemble(" " * len(label), line)
+            line = Content.assemble(
+                " " * indent, (label, "$foreground-muted"), change_line(change, 0, width)
+            )
+        else:
+            line = change_line(change, indent + len(label), width)
         lines.append(line)
     if len(changes) > len(shown):
         more = len(changes) - len(shown)
         lines.append(
             Content.styled(
-                f"{' ' * (indent + len(label))}… {more} more changed (ctrl+o)", "$text-muted"
+                f"{' ' * (indent + len(label))}… {more} more changed (ctrl+o)", "$foreground-muted"
             )
         )
     return lines
@@ -342,8 +361,8 @@ def full(trace: CommandTrace) -> list[Content]:
     command = tagged_text(trace.command) if trace.command else "(no command)"
     blocks = [
         Content.assemble(
-            ("Command trace", "bold $accent"),
-            f" · {command} on {trace.aggregate_type} {trace.aggregate_id}\n",
+            (command, "bold"),
+            f" on {trace.aggregate_type} {trace.aggregate_id}\n",
             (outcome_line(trace), "$text-error" if trace.error else "$text-success"),
             (f": {trace.error}" if trace.error else "", "$text-error"),
         )
@@ -359,11 +378,12 @@ def step_block(trace: CommandTrace, number: int, step: TraceStep) -> Content:
     lines: list[Content] = [
         Content.assemble(
             (f"{number}. {step.name}", "bold"),
-            (f" · {ms_text(step.milliseconds)}{inside}", "$text-muted"),
+            (f" · {ms_text(step.milliseconds)}{inside}", "$foreground-muted"),
         ),
-        Content.styled(EXPLAIN.get(step.name, ""), "italic $text-muted"),
-        Content.assemble("  ", SUMMARIES.get(step.name, lambda v: "")(values)),
+        Content.styled(EXPLAIN.get(step.name, ""), "italic $foreground-muted"),
     ]
+    if step.name != "dispatch":  # each view says it below, with its rows
+        lines.append(Content.assemble("  ", SUMMARIES.get(step.name, lambda v: "")(values)))
     if step.name == "load":
         lines.append(Content.styled(f"  state at version {values.get('version')}:", "bold"))
         lines.extend(state_lines(_state(values, "state"), []))
@@ -377,7 +397,9 @@ def step_block(trace: CommandTrace, number: int, step: TraceStep) -> Content:
             lines.extend(Content.assemble("    ", value_text(e)) for e in events)
             lines.append(Content.styled("  state after them (changes highlighted):", "bold"))
             after = _state(values, "state")
-            lines.extend(state_lines(after, diff_states(_state(trace_values(trace, "load"), "state"), after)))
+            lines.extend(
+                state_lines(after, diff_states(_state(trace_values(trace, "load"), "state"), after))
+            )
     elif step.name == "commit":
         for key, label in (
             ("expected_version", "expected version"),
@@ -391,10 +413,16 @@ def step_block(trace: CommandTrace, number: int, step: TraceStep) -> Content:
                 value = values[key]
                 if key == "recorded_at" and timings_hidden():
                     value = "(hidden)"
+                if value is None:
+                    text = "none"
+                elif isinstance(value, list):
+                    text = ", ".join(value_text(v) for v in value) or "none"
+                else:
+                    text = value if isinstance(value, str) else value_text(value)
                 lines.append(
                     Content.assemble(
                         (f"  {label}: ", "bold"),
-                        (value_text(value), "$text-error" if key == "error" else ""),
+                        (text, "$text-error" if key == "error" else ""),
                     )
                 )
     elif step.name == "dispatch":
@@ -414,11 +442,18 @@ def step_block(trace: CommandTrace, number: int, step: TraceStep) -> Content:
                         (f"    row {row.get('view_id')}", "bold"),
                         f": version {row.get('version_before')} → {row.get('version_after')}"
                         + (" (new row)" if row.get("before") is None else ""),
-                        ("  " + _plural(len(changes), "field") + " changed", "$text-muted"),
+                        ("  " + _plural(len(changes), "field") + " changed", "$foreground-muted"),
                     )
                 )
                 after = row.get("after")
-                lines.extend(state_lines(after if isinstance(after, Mapping) else None, changes, 6))
+                lines.extend(
+                    state_lines(
+                        after if isinstance(after, Mapping) else None,
+                        changes,
+                        6,
+                        changed_first=True,
+                    )
+                )
     else:
         lines.extend(Content.assemble(f"  {k}: ", value_text(v)) for k, v in values.items())
     return Content("\n").join(lines)

@@ -89,9 +89,19 @@ def row_cells(event: SerializedEvent) -> dict[str, str]:
     }
 
 
-def row(event: SerializedEvent, columns: Sequence[Column], style_for: StyleFor) -> Text:
-    """One event as a line; ``style_for(column key)`` gives each cell its style."""
+def row(
+    event: SerializedEvent,
+    columns: Sequence[Column],
+    style_for: StyleFor,
+    damaged: str | None = None,
+) -> Text:
+    """One event as a line; ``style_for(column key)`` gives each cell its style.
+
+    A ``damaged`` row (one that cannot be decoded) shows ``⚠`` and why instead of its summary.
+    """
     cells = row_cells(event)
+    if damaged is not None:
+        cells["summary"] = f"⚠ {damaged}"[:SUMMARY_MAX]
     line = Text(no_wrap=True, overflow="crop")
     for column in columns:
         line.append(cell(cells[column.key], column.width, column.align), style_for(column.key))

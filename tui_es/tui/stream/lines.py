@@ -8,6 +8,7 @@ page (and a page either side) by keyset.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from textual.scrollbar import ScrollTo, ScrollUp
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
+from tui_es.es.envelope import SerializedEvent
 from tui_es.tui.stream.columns import Column, Widths, header, layout, placeholder, row
 from tui_es.tui.stream.window import LogWindow
 from tui_es.tui.threads import call_ui
@@ -55,6 +57,7 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         "event-lines--aggregate",
         "event-lines--event",
         "event-lines--summary",
+        "event-lines--damaged",
     }
 
     DEFAULT_CSS = """
@@ -73,6 +76,7 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         & > .event-lines--aggregate { color: $text; }
         & > .event-lines--event { color: $text-primary; }
         & > .event-lines--summary { color: $text-secondary; }
+        & > .event-lines--damaged { color: $text-error; text-style: bold; }
     }
     """
 
@@ -112,10 +116,14 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         self,
         widths: Widths,
         *,
+        check: Callable[[SerializedEvent], str | None] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
+        self.check = check
+        """Why a row cannot be decoded (None if it can): such rows are marked."""
+        self._damage: LRUCache[int, str | None] = LRUCache(4096)
         self.window: LogWindow | None = None
         self.cursor: int | None = None
         self.committed: set[int] = set()
@@ -127,6 +135,21 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         self._styles: dict[str, Style] = {}
 
     # -- what is shown ---------------------------------------------------------------
+    def damage(self, event: SerializedEvent) -> str | None:
+        """Why ``event`` cannot be decoded, or None (remembered by position)."""
+        if self.check is None:
+            return None
+        key = event.position
+        if key is not None and key in self._damage:
+            return self._damage[key]
+        try:
+            problem = self.check(event)
+        except Exception as e:  # a check that fails still marks the row, never the app
+            problem = f"{type(e).__name__}: {e}"
+        if key is not None:
+            self._damage[key] = problem
+        return problem
+
     def show_window(
         self, window: LogWindow, cursor: int | None = None, *, at_end: bool = False
     ) -> None:
@@ -381,7 +404,10 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
             if len(event.aggregate_id) > self._widths.aggregate_id < ID_WIDTH_MAX:
                 self._widen(aggregate_id=len(event.aggregate_id))
                 self.call_after_refresh(self.refresh)
-            text = row(event, columns, self._cell_style)
+            damaged = self.damage(event)
+            text = row(event, columns, self._cell_style, damaged)
+            if damaged is not None:
+                text.stylize(self._style("damaged"))
         text.stylize_before(base)
         pad = base
         if committed:

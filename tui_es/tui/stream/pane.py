@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from tui_es.es.application import Application
+from tui_es.es.codec import describe_row
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.store import NO_FILTER, EventFilter
 from tui_es.tui.event_view import EventView
@@ -116,7 +117,7 @@ class EventStreamPane(StorePane):
     def compose(self) -> ComposeResult:
         domain = self.application.domain
         # The rows come first so that they are first in the focus chain; the bar docks on top.
-        yield EventLines(self._widths(), id="stream-lines")
+        yield EventLines(self._widths(), check=self._damage, id="stream-lines")
         yield FilterBar(domain, self.application.store, id="stream-filter")
         yield EventView(id="stream-detail")
         with Horizontal(id="stream-status"):
@@ -132,6 +133,18 @@ class EventStreamPane(StorePane):
             aggregate_type=max((len(a.aggregate_type) for a in aggregates), default=4),
             event=min(max((len(e) for e in events_), default=12), EVENT_WIDTH_MAX),
         )
+
+    def _damage(self, event: SerializedEvent) -> str | None:
+        """Why a stored row cannot be decoded (upcasters applied), or None if it can."""
+        try:
+            self.application.codec.check(event)
+        except Exception as e:
+            return str(e).removeprefix(describe_row(event) + ": ")
+        if not isinstance(event.metadata, dict):
+            return "the metadata is not valid JSON"
+        if not all(isinstance(v, str) for v in event.metadata.values()):
+            return "the metadata is not a JSON object of strings"
+        return None
 
     @property
     def lines(self) -> EventLines:
@@ -335,7 +348,7 @@ class EventStreamPane(StorePane):
         view = self.query_one(EventView)
         event = self.selected
         if event is not None:
-            view.show(event)
+            view.show(event, problem=self.lines.damage(event))
         elif self.lines.cursor is None:
             view.show(None, "Select an event (↑ ↓ or a click) to see its payload and metadata.")
         else:

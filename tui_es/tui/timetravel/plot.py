@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
@@ -21,6 +22,14 @@ class PlotData:
     current_value: float | None
 
 
+def version_ticks(first: int, last: int, most: int) -> list[int]:
+    """Up to ``most`` whole versions from ``first`` to ``last``, evenly spread, both ends in."""
+    if last <= first:
+        return [first]
+    count = min(most, last - first + 1)
+    return sorted({first + round(i * (last - first) / (count - 1)) for i in range(count)})
+
+
 class FieldPlot(PlotextPlot):
     """Draws one ``PlotData``: the field as a line, a vertical line at the current version."""
 
@@ -33,22 +42,25 @@ class FieldPlot(PlotextPlot):
         self.data: PlotData | None = None
 
     def show(self, data: PlotData | None) -> None:
+        """Plot ``data``; drawn at the next render, at the size the widget then has."""
         self.data = data
+        self.refresh()
+
+    def render(self) -> RenderResult:
         plt = self.plt
         plt.clear_data()
+        data = self.data
         if data is None or not data.versions:
             plt.title("no numeric field to plot")
-            self.refresh()
-            return
-        accent = self._colour("accent", (255, 165, 0))
+            return super().render()
         plt.plot(data.versions, data.values, marker="braille")
-        plt.vertical_line(data.current, color=accent)
-        if data.current_value is not None:
-            plt.scatter([data.current], [data.current_value], marker="●", color=accent)
+        plt.vertical_line(data.current, color=self._colour("accent", (255, 165, 0)))
+        ticks = version_ticks(data.versions[0], data.versions[-1], max(2, self.size.width // 10))
+        plt.xticks([float(t) for t in ticks], [str(t) for t in ticks])
         value = "—" if data.current_value is None else format_scalar(data.current_value)
         plt.title(f"{data.field} over versions · v{data.current} = {value}")
         plt.xlabel("version")
-        self.refresh()
+        return super().render()
 
     def _colour(self, variable: str, default: tuple[int, int, int]) -> tuple[int, int, int]:
         try:

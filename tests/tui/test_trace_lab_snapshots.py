@@ -1,0 +1,78 @@
+"""Screenshots of the command trace (full screen) and of the scenario lab after a run.
+
+The demo history (fixed timestamps) in a file named relatively, so the header's
+store URL is the same on every machine; timings are drawn as placeholders
+(``tests/tui/conftest.py``); no scenario shown here prints a generated id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.dashboard_support import PaneHost, demo_application, no_blink, settle, wait_until
+from tests.tui.test_commands_pane import ACCOUNT, fill
+from tui_es.tui.app import Dashboard
+from tui_es.tui.commands import CommandsPane
+from tui_es.tui.lab import LabScreen
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return Path(".")
+
+
+async def steady(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    no_blink(pilot.app)
+    await settle(pilot)
+
+
+def test_snapshot_a_trace_full_screen(snap_compare: SnapCompare, here: Path) -> None:
+    app = PaneHost(demo_application(here), lambda a: CommandsPane(a, id="commands"))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await steady(pilot)
+        await fill(pilot, ACCOUNT, "DepositMoney", amount="250.5")
+        await pilot.press("ctrl+s")
+        await steady(pilot)
+        await pilot.press("ctrl+o")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=(110, 60), run_before=run_before)
+
+
+async def _run_scenario(pilot: Pilot[None], downs: int) -> None:
+    await steady(pilot)
+    await pilot.press("f6")
+    await steady(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, LabScreen)
+    for _ in range(downs):
+        await pilot.press("down")
+    await steady(pilot)
+    await pilot.press("ctrl+s")
+    assert await wait_until(pilot, lambda: screen.result is not None)
+    await steady(pilot)
+
+
+def test_snapshot_the_lab_after_a_conflict(snap_compare: SnapCompare, here: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _run_scenario(pilot, 0)
+
+    app = Dashboard(demo_application(here))
+    assert snap_compare(app, terminal_size=(140, 44), run_before=run_before)
+
+
+def test_snapshot_the_lab_snapshot_scenario(snap_compare: SnapCompare, here: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _run_scenario(pilot, 1)
+
+    app = Dashboard(demo_application(here))
+    assert snap_compare(app, terminal_size=(140, 44), run_before=run_before)
