@@ -91,3 +91,13 @@ def demo_application(folder: Path, *, read_only: bool = False) -> Application:
             app.import_lines(lines)
         writer.close()
     return Application(DOMAIN, SqlEventStore(path, read_only=read_only))
+
+
+async def steady(pilot: Pilot[None]) -> None:
+    """Wait before a screenshot: workers, then animations and late repaints."""
+    await settle(pilot)
+    no_blink(pilot.app)
+    await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
+    await settle(pilot)

@@ -10,33 +10,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from tests.tui.dashboard_support import PaneHost, demo_application, no_blink, settle
+from tests.tui.dashboard_support import PaneHost, demo_application, settle, steady
 from tui_es.tui.commands import CommandsPane
 from tui_es.tui.commands.metadata import MetadataEditor
 from tui_es.tui.projections import ProjectionsPane
 
 SnapCompare = Callable[..., bool]
 RunBefore = Callable[[Pilot[None]], Awaitable[None]]
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return Path(".")
-
-
-async def steady(pilot: Pilot[None]) -> None:
-    # workers, then animations and late repaints (tab underline, a poll's refresh)
-    await settle(pilot)
-    no_blink(pilot.app)
-    await settle(pilot)
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.3)
-    await settle(pilot)
 
 
 async def fill_withdrawal(pilot: Pilot[None], amount: str) -> None:

@@ -10,31 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 
-from tests.tui.dashboard_support import PaneHost, demo_application, no_blink, settle, wait_until
+from tests.tui.dashboard_support import (
+    PaneHost,
+    demo_application,
+    steady,
+)
 from tests.tui.test_commands_pane import ACCOUNT, fill
 from tui_es.tui.commands import CommandsPane
-from tui_es.tui.lab import LabScreen
 
 SnapCompare = Callable[..., bool]
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return Path(".")
-
-
-async def steady(pilot: Pilot[None]) -> None:
-    # workers, then animations and late repaints (tab underline, a poll's refresh)
-    await settle(pilot)
-    no_blink(pilot.app)
-    await settle(pilot)
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.3)
-    await settle(pilot)
 
 
 def test_snapshot_a_trace_full_screen(snap_compare: SnapCompare, here: Path) -> None:
@@ -49,17 +35,3 @@ def test_snapshot_a_trace_full_screen(snap_compare: SnapCompare, here: Path) -> 
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(110, 60), run_before=run_before)
-
-
-async def _run_scenario(pilot: Pilot[None], downs: int) -> None:
-    await steady(pilot)
-    await pilot.press("f6")
-    await steady(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, LabScreen)
-    for _ in range(downs):
-        await pilot.press("down")
-    await steady(pilot)
-    await pilot.press("ctrl+s")
-    assert await wait_until(pilot, lambda: screen.result is not None)
-    await steady(pilot)
