@@ -134,3 +134,52 @@ async def test_bad_raw_json_is_shown_and_not_sent(demo_app: Application) -> None
         outcome = await execute(pilot)
         assert outcome.status == "committed"
         assert demo_app.store.head_position() == head + 1
+
+
+BAD_IDS = [
+    # (aggregate id, words of the error under the Id field): the CLI's rule, key_problem
+    ("A" * 256, "the id is 256 characters long, at most 255 can be stored"),
+    ("ACCT\x00x", "the id contains a NUL character"),
+]
+
+
+async def test_an_id_no_store_can_hold_is_refused_in_both_modes(demo_app: Application) -> None:
+    head = demo_app.store.head_position()
+    count = demo_app.store.count_events()
+    host = PaneHost(demo_app, lambda a: CommandsPane(a, id="commands"))
+    async with host.run_test(size=(100, 40)) as pilot:
+        pane = pilot.app.query_one(CommandsPane)
+        pane.query_one("#command-name", Select).value = "OpenAccount"
+        await settle(pilot)
+        account = pane.form.input_for("account_id")
+        assert isinstance(account, Input)
+        account.value = "new-account"
+        id_input = pane.query_one("#aggregate-id", Input)
+        id_error = pane.query_one("#aggregate-id-error", Static)
+        for json_mode in (False, True):
+            pane.query_one("#json-mode", Checkbox).value = json_mode
+            await settle(pilot)
+            for aggregate_id, words in BAD_IDS:
+                id_input.value = aggregate_id
+                await pilot.pause()
+                # shown as it is typed, like the other fields' errors
+                assert words in str(id_error.content), (json_mode, str(id_error.content))
+                outcome = await execute(pilot)
+                assert outcome.status == "invalid", (json_mode, aggregate_id)
+                assert words.replace("the id", "the aggregate id") in str(
+                    outcome.message.content
+                ), str(outcome.message.content)
+                assert id_error.display and id_input.has_class("-invalid")
+                assert str(pane.query_one("#aggregate-status", Static).content) == ""
+                assert demo_app.store.head_position() == head
+                assert demo_app.store.count_events() == count
+                assert pilot.app.is_running
+
+            # an id of 255 characters is fine, and the error goes away as it is typed
+            id_input.value = "B" * 254 + str(int(json_mode))
+            await pilot.pause()
+            assert not id_error.display and not id_input.has_class("-invalid")
+            outcome = await execute(pilot)
+            assert outcome.status == "committed", str(outcome.message.content)
+            head, count = head + 1, count + 1
+            assert demo_app.store.count_events() == count

@@ -17,6 +17,7 @@ from tui_es.es.aggregate import Aggregate
 from tui_es.es.application import Application
 from tui_es.es.envelope import EventEnvelope
 from tui_es.es.errors import AggregateError, UserError
+from tui_es.es.importing import key_problem
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.trace import CommandTrace
 from tui_es.tui.commands.form import CommandForm
@@ -45,7 +46,8 @@ and either commits new **events** or rejects the command with the domain's
 own message; a rejected command writes nothing.
 
 - **Aggregate** and **Id**: an existing id completes as you type (→ accepts
-  the suggestion); a new id starts a new aggregate at version 0.
+  the suggestion); a new id starts a new aggregate at version 0. An id is
+  at most 255 characters, without NUL, as every store can hold it.
 - **Command**: its form is generated from the command's schema. `*` marks a
   required field; each field shows its error as you type.
 - **raw JSON**: type the body as a cqrs-es HTTP API takes it: the command's
@@ -216,7 +218,9 @@ enter on the trace) opens it full screen with every value.
     @on(Input.Changed, "#aggregate-id")
     def _id_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._show_id_error("")
+        # the CLI's rule for ids (key_problem): what one store cannot hold is refused everywhere
+        problem = key_problem(event.value.strip())
+        self._show_id_error("" if problem is None else f"the id {problem}")
         self._refresh_status()
 
     @on(Input.Submitted, "#aggregate-id")
@@ -231,9 +235,10 @@ enter on the trace) opens it full screen with every value.
         self.query_one("#aggregate-id", Input).set_class(bool(message), "-invalid")
 
     def _refresh_status(self) -> None:
-        self._load_status(
-            self._aggregate_type(), self.query_one("#aggregate-id", Input).value.strip()
-        )
+        aggregate_id = self.query_one("#aggregate-id", Input).value.strip()
+        if key_problem(aggregate_id) is not None:
+            aggregate_id = ""  # no store can hold it: there is no version to look up
+        self._load_status(self._aggregate_type(), aggregate_id)
 
     @work(thread=True, exclusive=True, group="aggregate-status", exit_on_error=False)
     def _load_status(self, aggregate_type: str, aggregate_id: str) -> None:
@@ -311,6 +316,9 @@ enter on the trace) opens it full screen with every value.
         if not aggregate_id:
             self._show_id_error("required: the aggregate the command is for")
             problems.append("the aggregate id is missing")
+        elif (problem := key_problem(aggregate_id)) is not None:
+            self._show_id_error(f"the id {problem}")
+            problems.append(f"the aggregate id {problem}")
         command: Command | None
         if self.json_mode:
             command = self._check_json()
