@@ -218,12 +218,8 @@ def _open(args: argparse.Namespace, *, catch_up: bool = True) -> Application:
     except (InvalidStoreUrl, StoreNeedsUpgrade) as e:
         raise _bad_input(str(e)) from None
     app = Application(domain, store, catch_up=catch_up)
-    if app.catch_up_error is not None:
-        error = app.catch_up_error
-        print(
-            f"tui-es: warning: the views are behind: {type(error).__name__}: {error}",
-            file=sys.stderr,
-        )
+    if app.catch_up_problem is not None:
+        print(f"tui-es: warning: the views are behind: {app.catch_up_problem}", file=sys.stderr)
     if first_use and not args.read_only:
         _load_demo_history(app)
     return app

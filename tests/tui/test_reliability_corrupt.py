@@ -7,14 +7,15 @@ the undecodable ones marked with ⚠ and the reason in their details; Time trave
 on a damaged account reports the damaged position instead of replaying it;
 Commands refuses to write onto it; the app keeps running throughout. A row
 that the views have not folded yet (another program wrote it) does not keep
-the dashboard from opening: the Projections pane shows the views behind, and
-commands name the row that holds them up.
+the dashboard from opening: a notification names the view that could not
+catch up, where it stopped and why, the Projections pane shows the views behind
+(and the same reason), and commands name the row that holds them up.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import text
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from tests.tui.dashboard_support import settle, wait_until
 from tui_es.domains.bank import DOMAIN
@@ -172,4 +173,51 @@ async def test_the_dashboard_opens_on_a_row_its_views_cannot_fold(demo_app: Appl
         )
         assert application.store.head_position() == 84
         assert app.is_running
+    application.store.close()  # type: ignore[attr-defined]
+
+
+async def test_the_dashboard_says_the_views_could_not_catch_up(demo_app: Application) -> None:
+    """The catch-up on opening failed: a notification names the view, where and why."""
+    path = demo_app.store.url.database  # type: ignore[attr-defined]
+    victim = 80
+    version = demo_app.store.read_events(after_position=victim - 1, limit=1)[0].event_version
+    sql(demo_app, "UPDATE events SET event_version = '7.0' WHERE position = :p", p=victim)
+    sql(demo_app, "UPDATE projection_checkpoints SET position = :p", p=victim - 1)
+    application = Application(DOMAIN, SqlEventStore(path))
+    assert application.catch_up_error is not None
+    assert application.catch_up_projection == "account_query"
+    app = Dashboard(application)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert len(errors) == 1, [n.message for n in errors]
+        notice = errors[0]
+        assert notice.title == "The views are behind"
+        assert notice.message.startswith(
+            f"account_query stopped at position {victim - 1} of 84: DeserializationError: "
+            f"position {victim} ("
+        ), notice.message
+        assert "stored at version 7.0" in notice.message
+        # the Projections pane says it too, under the view that is behind
+        projections = app.query_one(ProjectionsPane)
+        assert await wait_until(pilot, lambda: projections.loaded is not None)
+        info = str(projections.query_one("#view-info", Static).render())
+        assert f"⚠ could not catch up: account_query stopped at position {victim - 1}" in info
+        assert app.is_running
+    application.store.close()  # type: ignore[attr-defined]
+
+    # the row mended, the next opening catches up and has nothing to say
+    sql(demo_app, "UPDATE events SET event_version = :v WHERE position = :p", v=version, p=victim)
+    application = Application(DOMAIN, SqlEventStore(path))
+    assert application.catch_up_problem is None
+    app = Dashboard(application)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert not [n for n in app._notifications if n.severity == "error"]
+        projections = app.query_one(ProjectionsPane)
+        assert await wait_until(pilot, lambda: projections.loaded is not None)
+        assert projections.loaded is not None
+        assert [v.lag for v in projections.loaded.views] == [0]
+        info = str(projections.query_one("#view-info", Static).render())
+        assert "could not catch up" not in info
     application.store.close()  # type: ignore[attr-defined]

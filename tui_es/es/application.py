@@ -51,6 +51,10 @@ class Application:
             for a in domain.aggregates
         }
         self.catch_up_error: AggregateError | None = None
+        self.catch_up_projection: str | None = None
+        """The projection the failed catch-up stopped in (None if it did not fail, or unknown)."""
+        self.catch_up_problem: str | None = None
+        """What went wrong catching up, in one line: where it stopped, and the error."""
         if not store.read_only:
             store.ensure_views(v.name for v in domain.views)
             if catch_up:
@@ -61,7 +65,25 @@ class Application:
                 except AggregateError as e:
                     # e.g. a row the views cannot decode: commands will name it,
                     # but the log can still be read
-                    self.catch_up_error = e
+                    self._catch_up_failed(e)
+
+    def _catch_up_failed(self, error: AggregateError) -> None:
+        self.catch_up_error = error
+        where = "the projections could not catch up"
+        try:
+            head = self.store.head_position()
+            checkpoints = self.store.checkpoints()
+            lag = self.dispatcher.lag(self.store)
+        except Exception:
+            pass  # the store cannot be read now: say what is known
+        else:
+            # The catch-up goes through the projections in this order and stops
+            # at the first that fails: those before it reached the head.
+            stalled = next((name for name, behind in lag.items() if behind > 0), None)
+            if stalled is not None:
+                self.catch_up_projection = stalled
+                where = f"{stalled} stopped at position {checkpoints.get(stalled, 0)} of {head}"
+        self.catch_up_problem = f"{where}: {type(error).__name__}: {error}"
 
     def framework(self, aggregate_type: str | None = None) -> CqrsFramework[Any]:
         return self.frameworks[self.domain.aggregate(aggregate_type).aggregate_type]

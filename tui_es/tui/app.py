@@ -187,7 +187,22 @@ class Dashboard(App[None]):
             pane.border_subtitle = slot.key.upper()
         self._apply_layout(self.size)
         self.call_after_refresh(self._focus_pane, self.current_pane)
+        self._report_catch_up()
         self._poll()
+
+    def _report_catch_up(self) -> None:
+        """Say so if the projections could not catch up when the store was opened."""
+        problem = self.application.catch_up_problem
+        if problem is None:
+            return
+        self.notify(
+            f"{problem}\nEach command first folds what the views miss, and fails while it "
+            "cannot; the log can still be read.",
+            title="The views are behind",
+            severity="error",
+            timeout=30,
+            markup=False,
+        )
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size)

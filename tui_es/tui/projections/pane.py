@@ -12,6 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -188,13 +189,26 @@ is updated in the same transaction that commits the events it depends on.
         projection = self.projection
         description = projection.description if projection else ""
         if shown is None or shown.rows is None:
-            info.update(f"{description}\nThe view's table cannot be read.")
+            text = f"{description}\nThe view's table cannot be read."
         elif shown.rows == 0:
-            info.update(f"{description}\nNo rows yet.")
+            text = f"{description}\nNo rows yet."
         else:
             last = loaded.offset + len(loaded.rows)
             pages = "" if shown.rows <= PAGE_SIZE else "  ·  [ ] turn pages"
-            info.update(f"{description}\nrows {loaded.offset + 1}-{last} of {shown.rows}{pages}")
+            text = f"{description}\nrows {loaded.offset + 1}-{last} of {shown.rows}{pages}"
+        content = Content(text)
+        if shown is not None and shown.lag and self.application.catch_up_projection == shown.name:
+            # still behind since the catch-up failed when the store was opened: say why
+            content = Content("\n").join(
+                [
+                    content,
+                    Content.from_markup(
+                        "[b $text-error]⚠ could not catch up:[/] $p",
+                        p=self.application.catch_up_problem or "",
+                    ),
+                ]
+            )
+        info.update(content)
 
     def _show_rows(self, loaded: Loaded) -> None:
         table = self.query_one("#view-rows", DataTable)
