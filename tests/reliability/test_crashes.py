@@ -60,7 +60,10 @@ def kill_at_random(worker: subprocess.Popen[str], rng: random.Random) -> str:
     if rng.random() < 0.2:
         time.sleep(rng.uniform(0.0, 1.0))  # may land while it starts or catches up
     else:
-        assert worker.stdout.readline() == "ready\n"
+        line = worker.stdout.readline()
+        if line != "ready\n":
+            _, err = worker.communicate(timeout=60)
+            pytest.fail(f"the worker ended before it was ready ({worker.returncode}): {err}")
         time.sleep(rng.uniform(0.0, 0.3))  # somewhere in the stream of commands
     worker.send_signal(signal.SIGKILL)
     out, err = worker.communicate(timeout=60)

@@ -215,6 +215,9 @@ ALLOWED: dict[str, set[str]] = {
         "types",  # ", ".join([q] * n): placeholders
         "column",  # from a fixed tuple of column names
         "int(limit)",
+        "int(chunk)",
+        "type_column",  # aggregate_type, or +aggregate_type on SQLite
+        "by_position",  # select_events with placeholders only
         "int(self.busy_timeout * 1000)",
         "synchronous",  # checked against _SYNCHRONOUS
         "mode",  # DEFERRED / IMMEDIATE, set by the store itself

@@ -17,25 +17,21 @@ checkpoint after the next commit.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
 from tui_es.es.codec import EventCodec
-from tui_es.es.envelope import EventEnvelope, SerializedEvent, StoredRow
+from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.store import EventStore, StoreTransaction, ViewRow
-from tui_es.es.views import Query, ViewProjection
+from tui_es.es.views import CachedRow, Query, ViewProjection, ViewRowCache
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
 
 log = logging.getLogger("tui_es.dispatcher")
-
-
-def _with_end(chunks: Iterator[list[StoredRow]]) -> Iterator[list[StoredRow] | None]:
-    """The chunks, then None: the fold's signal that the last aggregate is complete."""
-    yield from chunks
-    yield None
 
 
 class ProjectionDispatcher:
@@ -45,6 +41,8 @@ class ProjectionDispatcher:
         views: Sequence[ViewProjection] = (),
         queries: Sequence[Query] = (),
         batch_size: int = 5000,
+        working_rows: int = 4096,
+        catch_up_stretch: int = 200_000,
     ) -> None:
         names = [v.name for v in views] + [q.name for q in queries]
         if len(set(names)) != len(names):
@@ -53,7 +51,11 @@ class ProjectionDispatcher:
         self.views = list(views)
         self.queries = list(queries)
         self.batch_size = batch_size
+        self.working_rows = working_rows  # view rows a catch-up keeps in memory
+        self.catch_up_stretch = catch_up_stretch  # log positions per catch-up transaction
         self.query_errors: list[tuple[str, str]] = []  # (query name, error), newest last
+        # rows the last commits left, so a command need not read and decode its row again
+        self.rows = ViewRowCache()
 
     def view(self, name: str) -> ViewProjection:
         for view in self.views:
@@ -70,11 +72,16 @@ class ProjectionDispatcher:
         decoded: Sequence[EventEnvelope] | None = None,
         *,
         explain: bool = False,
+        cache: ViewRowCache | None = None,
+        kept: list[CachedRow] | None = None,
     ) -> list[dict[str, Any]]:
         """Fold the committed events (and any backlog) into every view, in this transaction.
 
         With ``explain`` it returns, per view, the rows it touched before and
         after and how its checkpoint moved (the command trace shows this).
+        With a ``cache`` (``self.rows`` bound to the store), the usual fold
+        starts from cached rows, and the rows it saved are added to ``kept``:
+        the caller keeps them in the cache once the transaction committed.
         """
         report: list[dict[str, Any]] = []
         if not committed or not self.views:
@@ -98,7 +105,8 @@ class ProjectionDispatcher:
                         touched.append(view_id)
                         before[view_id] = tx.load_view(view.name, view_id)
             if decoded is not None and checkpoint == first - 1:
-                view.apply(tx, decoded)  # the usual case: just this commit's events
+                # the usual case: just this commit's events
+                view.apply(tx, decoded, None if explain else cache, kept)
                 tx.set_checkpoint(view.name, last)
             else:
                 self._fold(tx, view, checkpoint, last)
@@ -132,23 +140,19 @@ class ProjectionDispatcher:
         until: int,
         progress: Progress | None = None,
     ) -> None:
-        """Fold the events after ``after`` up to ``until`` into the view; move its checkpoint."""
-        if view.per_aggregate and until - after > self.batch_size:
-            self._fold_by_aggregate(tx, view, after, until, progress)
-        else:
-            reached = after
-            while reached < until:
-                rows = tx.read_range(reached, until, self.batch_size)
-                if not rows:
-                    break
-                wanted = [r for r in rows if view.interested(r.aggregate_type)]
-                view.apply(tx, self.codec.decode_all(wanted))
-                reached = rows[-1].position or until
-                if progress is not None:
-                    progress(reached, until)
+        """Fold the events after ``after`` up to ``until`` into the view, in log order.
+
+        The rows being folded stay in memory (at most ``working_rows``, the
+        least recently touched written out first), so a row is read and written
+        about once however its events are spread over the log. The checkpoint
+        moves to ``until`` in the same transaction.
+        """
+        self.rows.clear(view.name)  # a backlog or a rebuild moves rows behind the cache
+        with _collector_paused:
+            self._fold_rows(tx, view, after, until, progress)
         tx.set_checkpoint(view.name, until)
 
-    def _fold_by_aggregate(
+    def _fold_rows(
         self,
         tx: StoreTransaction,
         view: ViewProjection,
@@ -156,35 +160,12 @@ class ProjectionDispatcher:
         until: int,
         progress: Progress | None,
     ) -> None:
-        """Fold aggregate by aggregate: each view row is loaded and saved once.
-
-        Only for views whose rows each follow one aggregate, where an
-        aggregate's own order is all that matters.
-        """
-        pending: list[StoredRow] = []
-        done = 0
-        chunks = tx.iter_rows_by_aggregate(
-            after, until, sorted(view.aggregate_types), self.batch_size
-        )
-        for rows in _with_end(chunks):
-            finished = rows is None
-            if rows:
-                pending.extend(rows)
-            if finished:
-                complete, pending = pending, []
-            else:
-                # the last aggregate may go on in the next chunk: keep its rows back
-                cut = len(pending)
-                while cut > 0 and pending[cut - 1][:2] == pending[-1][:2]:
-                    cut -= 1
-                complete, pending = pending[:cut], pending[cut:]
-            envelopes = self.codec.decode_rows(complete)
-            for _, group in groupby(envelopes, key=lambda e: (e.aggregate_type, e.aggregate_id)):
-                view.apply(tx, group)
-            done += len(complete)
-            if progress is not None and (complete or finished):
-                # rows of other aggregate types are not read: the last report says "all"
-                progress(until if finished else min(until - 1, after + done), until)
+        folder = view.folder(tx, self.working_rows)
+        for rows in tx.iter_rows(after, until, sorted(view.aggregate_types), self.batch_size):
+            folder.fold(self.codec.iter_decoded(rows))
+            if progress is not None:
+                progress(int(rows[-1][7] or until), until)
+        folder.flush()
 
     # -- after the commit --------------------------------------------------------------
     def dispatch_after_commit(self, store: EventStore) -> None:
@@ -241,27 +222,22 @@ class ProjectionDispatcher:
     ) -> int:
         start = store.checkpoints().get(view.name, 0)
         head = store.head_position()
-        if view.per_aggregate and head - start > self.batch_size:
-            # one transaction: the checkpoint can only move once every aggregate is folded
-            with store.transaction() as tx:
-                checkpoint = tx.checkpoint(view.name)
-                head = tx.head_position()
-                self._fold(tx, view, checkpoint, head, progress)
-            return head - start
+        report = _Reporter(progress, head)
         reached = start
         while reached < head:
-            # One transaction per batch: rows and checkpoint move together, and
-            # writers are never held off for long.
+            # Rows and checkpoint move together, one transaction per stretch of
+            # the log: long enough that a row is seldom written twice, short
+            # enough that writers are not held off for long.
             with store.transaction() as tx:
                 checkpoint = tx.checkpoint(view.name)
-                top = min(tx.head_position(), checkpoint + self.batch_size)
+                top = min(tx.head_position(), checkpoint + self.catch_up_stretch)
                 if top <= checkpoint:
                     break
-                self._fold(tx, view, checkpoint, top)
+                self._fold(tx, view, checkpoint, top, report if progress else None)
                 reached = top
-            head = max(head, reached)
-            if progress is not None:
-                progress(reached, head)
+            report.head = head = max(head, store.head_position())
+            # rows of other aggregate types are not read: this says "all of the stretch"
+            report(reached, head)
         return reached - start
 
     def rebuild(
@@ -281,3 +257,48 @@ class ProjectionDispatcher:
             tx.clear_view(view.name)
             tx.set_checkpoint(view.name, from_position)
         return self._catch_up_view(store, view, progress)
+
+
+class _CollectorPause:
+    """Holds off Python's cycle collector while any fold runs (folds may run in several threads).
+
+    A fold creates millions of small objects (envelopes, view rows and their
+    entries) and keeps the working rows alive: the collector would walk them
+    again and again, a third of a rebuild's time. Nothing a fold makes is
+    cyclic garbage, so nothing is left for the collector afterwards.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folds = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._folds == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._folds += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._folds -= 1
+            if self._folds == 0 and self._was_enabled:
+                gc.enable()
+
+
+_collector_paused = _CollectorPause()
+
+
+class _Reporter:
+    """Progress against the whole catch-up's head, each position reported once."""
+
+    def __init__(self, progress: Progress | None, head: int) -> None:
+        self.progress = progress
+        self.head = head
+        self.last = -1
+
+    def __call__(self, reached: int, _until: int) -> None:
+        if self.progress is not None and reached != self.last:
+            self.last = reached
+            self.progress(reached, self.head)

@@ -29,6 +29,7 @@ from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.snapshots import SerializedSnapshot, SnapshotPolicy
 from tui_es.es.store import EventStore
 from tui_es.es.trace import CommandTrace
+from tui_es.es.views import CachedRow
 
 
 def format_time(moment: datetime) -> str:
@@ -316,6 +317,7 @@ class CqrsFramework(Generic[A]):
             for i, e in enumerate(events, start=1)
         ]
         snapshot = None
+        kept: list[CachedRow] = []
         with trace.step("commit") if trace else nullcontext() as step:
             if step is not None:
                 step.values["expected_version"] = context.sequence
@@ -336,7 +338,13 @@ class CqrsFramework(Generic[A]):
                         _envelope(row, event) for row, event in zip(committed, events, strict=True)
                     ]
                     if trace is None:
-                        self.dispatcher.apply_in_transaction(tx, committed, envelopes)
+                        self.dispatcher.apply_in_transaction(
+                            tx,
+                            committed,
+                            envelopes,
+                            cache=self.dispatcher.rows.bind(self.store),
+                            kept=kept,
+                        )
                     else:
                         with trace.step("dispatch") as dispatch:
                             dispatch.values["views"] = self.dispatcher.apply_in_transaction(
@@ -359,6 +367,7 @@ class CqrsFramework(Generic[A]):
         if trace is not None:
             # the dispatch step ran inside the commit: list it after it
             trace.steps.sort(key=lambda s: _ORDER.get(s.name, 9))
+        self.dispatcher.rows.keep(kept)
         # the context now describes the aggregate as committed
         context.sequence = committed[-1].sequence
         if snapshot is not None:

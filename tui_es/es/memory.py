@@ -9,12 +9,13 @@ the store as it was.
 from __future__ import annotations
 
 import bisect
-import copy
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+
+from pydantic_core import to_jsonable_python
 
 from tui_es.es.envelope import SerializedEvent, StoredRow, event_to_row
 from tui_es.es.errors import AggregateConflict, ReadOnlyError
@@ -100,7 +101,7 @@ class _Transaction:
         )
         return self.state.log[after_position : min(end, after_position + limit)]
 
-    def iter_rows_by_aggregate(
+    def iter_rows(
         self,
         after_position: int,
         until_position: int,
@@ -112,7 +113,6 @@ class _Transaction:
             for e in self.state.log[after_position:until_position]
             if e.aggregate_type in aggregate_types
         ]
-        chosen.sort(key=lambda e: (e.aggregate_type, e.aggregate_id, e.sequence))
         for start in range(0, len(chosen), chunk):
             yield [event_to_row(e) for e in chosen[start : start + chunk]]
 
@@ -133,7 +133,7 @@ class _Transaction:
         current = rows.get(row.view_id)
         if (current.version if current else 0) != expected_version:
             raise AggregateConflict(f"view {view} {row.view_id!r} changed under the update")
-        rows[row.view_id] = ViewRow(row.view_id, row.version, copy.deepcopy(row.payload))
+        rows[row.view_id] = ViewRow(row.view_id, row.version, to_jsonable_python(row.payload))
 
     def clear_view(self, view: str) -> None:
         self.state.views[view] = {}

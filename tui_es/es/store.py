@@ -18,11 +18,16 @@ from tui_es.es.snapshots import SerializedSnapshot
 
 @dataclass(frozen=True, slots=True)
 class ViewRow:
-    """One row of a view table, as in cqrs-es: ``(view_id, version, payload)``."""
+    """One row of a view table, as in cqrs-es: ``(view_id, version, payload)``.
+
+    Read from a store, the payload is plain JSON data. Given to ``save_view``
+    it may also be a pydantic model, which the store writes with the model's
+    own JSON serializer (one step instead of a dict and then its text).
+    """
 
     view_id: str
     version: int
-    payload: dict[str, Any]
+    payload: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,18 +70,14 @@ class StoreTransaction(Protocol):
         """Events with ``after_position < position <= until_position``, in order."""
         ...
 
-    def iter_rows_by_aggregate(
+    def iter_rows(
         self,
         after_position: int,
         until_position: int,
         aggregate_types: Sequence[str],
         chunk: int,
     ) -> Iterator[list[StoredRow]]:
-        """Rows in the position range, ordered by aggregate then sequence, a chunk at a time.
-
-        A view whose rows each follow one aggregate is rebuilt aggregate by
-        aggregate in this order: each row is loaded and saved once.
-        """
+        """Rows of these aggregate types in the position range, in order, a chunk at a time."""
         ...
 
     def head_position(self) -> int: ...

@@ -203,64 +203,44 @@ class SqlTransaction:
             self.cursor.execute(self.sql.read_range, (after_position, until_position, limit))
         return [row_to_event(r) for r in self.cursor.fetchall()]
 
-    def iter_rows_by_aggregate(
+    def iter_rows(
         self,
         after_position: int,
         until_position: int,
         aggregate_types: Sequence[str],
         chunk: int,
     ) -> Iterator[list[StoredRow]]:
+        q = self.sql.placeholder
+        types = ", ".join([q] * len(aggregate_types))
+        # SQLite would pick the (type, id, sequence) key for the type and sort
+        # the whole range; "+" keeps it on the position range, already in order
+        type_column = "+aggregate_type" if self.store.dialect == "sqlite" else "aggregate_type"
+        by_position = (
+            f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
+            f"AND {type_column} IN ({types}) ORDER BY position"
+        )
         if self.store.dialect == "sqlite":
-            # one query streamed through its own cursor: SQLite sorts once
-            q = self.sql.placeholder
-            types = ", ".join([q] * len(aggregate_types))
+            # one query streamed through its own cursor: the log is stored in position order
             reader = self.cursor.connection.cursor()
             try:
-                reader.execute(
-                    f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
-                    f"AND aggregate_type IN ({types}) "
-                    "ORDER BY aggregate_type, aggregate_id, sequence",
-                    (after_position, until_position, *aggregate_types),
-                )
+                reader.execute(by_position, (after_position, until_position, *aggregate_types))
                 while rows := reader.fetchmany(chunk):
                     yield rows
             finally:
                 reader.close()
             return
-        # servers: pages by key (a client-side cursor would hold every row at once)
-        key: tuple[str, str, int] | None = None
-        while True:
-            rows = self._rows_by_aggregate(
-                after_position, until_position, aggregate_types, key, chunk
+        # servers: pages by position (a client-side cursor would hold every row at once)
+        after = after_position
+        while after < until_position:
+            self.cursor.execute(
+                f"{by_position} LIMIT {int(chunk)}", (after, until_position, *aggregate_types)
             )
-            if rows:
-                yield rows
-            if len(rows) < chunk:
+            page: list[StoredRow] = self.cursor.fetchall()
+            if page:
+                yield page
+            if len(page) < chunk:
                 return
-            key = (rows[-1][0], rows[-1][1], int(rows[-1][2]))
-
-    def _rows_by_aggregate(
-        self,
-        after_position: int,
-        until_position: int,
-        aggregate_types: Sequence[str],
-        after_key: tuple[str, str, int] | None,
-        limit: int,
-    ) -> list[StoredRow]:
-        q = self.sql.placeholder
-        types = ", ".join([q] * len(aggregate_types))
-        sql = (
-            f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
-            f"AND aggregate_type IN ({types})"
-        )
-        params: list[Any] = [after_position, until_position, *aggregate_types]
-        if after_key is not None:
-            sql += f" AND (aggregate_type, aggregate_id, sequence) > ({q}, {q}, {q})"
-            params.extend(after_key)
-        sql += f" ORDER BY aggregate_type, aggregate_id, sequence LIMIT {int(limit)}"
-        self.cursor.execute(sql, params)
-        rows: list[StoredRow] = self.cursor.fetchall()
-        return rows
+            after = int(page[-1][7] or until_position)
 
     def checkpoint(self, name: str) -> int:
         return int(self._one(self.sql.checkpoint, (name,)) or 0)
@@ -430,10 +410,10 @@ class SqlEventStore:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            # Keep more pages in SQLite's own cache: replays and rebuilds jump
-            # between pages. (A memory map was faster still, but its file pages
-            # count as the dashboard's resident memory, once per connection.)
-            cursor.execute("PRAGMA cache_size = -65536")
+            # A little more than SQLite's default 2 MB: replays jump between
+            # pages. Each thread's connection has a cache of its own, all of it
+            # the dashboard's resident memory (as a memory map's pages would be).
+            cursor.execute("PRAGMA cache_size = -8192")  # KiB
             if not self.read_only:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")

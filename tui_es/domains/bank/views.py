@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from dataclasses import dataclass
+
+from pydantic import Field
 
 from tui_es.domains.bank.events import (
     AccountOpened,
@@ -14,7 +16,11 @@ from tui_es.es.envelope import EventEnvelope
 from tui_es.es.views import View, ViewProjection
 
 
-class LedgerEntry(BaseModel):
+@dataclass(slots=True)
+class LedgerEntry:
+    """A line of the ledger. A plain dataclass, not a model: a rebuild makes one per event,
+    and pydantic still validates and serializes it as part of the view."""
+
     description: str
     amount: float
 
