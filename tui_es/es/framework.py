@@ -47,7 +47,7 @@ def parse_time(text: str) -> str:
 
 def utc_now() -> str:
     """Now, as chrono's ``Utc::now().to_rfc3339()`` writes it (RFC 3339, UTC)."""
-    return format_time(datetime.now(UTC))
+    return datetime.now(UTC).isoformat(timespec="microseconds")  # format_time, already in UTC
 
 
 @dataclass

@@ -82,6 +82,9 @@ is updated in the same transaction that commits the events it depends on.
         self.rebuilding: str | None = None
         self._selected_id: str | None = None
         self._fitted_width = 0
+        # what the rows table and the detail show, to leave them be when nothing changed
+        self._rows_shown: object = None
+        self._detail_shown: object = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="views", cursor_type="row")
@@ -118,6 +121,7 @@ is updated in the same transaction that commits the events it depends on.
     def _setup_rows_columns(self) -> None:
         rows = self.query_one("#view-rows", DataTable)
         rows.clear(columns=True)
+        self._rows_shown = None
         projection = self.projection
         rows.add_column(projection.key_label if projection else "view_id", key="view_id")
         rows.add_column("ver", key="version")
@@ -210,11 +214,15 @@ is updated in the same transaction that commits the events it depends on.
             )
         info.update(content)
 
-    def _show_rows(self, loaded: Loaded) -> None:
+    def _show_rows(self, loaded: Loaded, *, again: bool = False) -> None:
+        shown = (loaded.view, loaded.offset, [(r.view_id, r.version) for r in loaded.rows])
+        if shown == self._rows_shown and not again:
+            return  # the head moved, these rows did not (another process writing elsewhere)
         table = self.query_one("#view-rows", DataTable)
         keep = self._selected_id
         # Columns too: a DataTable column keeps the widest width it ever held.
         self._setup_rows_columns()
+        self._rows_shown = shown
         width = self._summary_width(loaded.rows)
         for row in loaded.rows:
             table.add_row(
@@ -248,10 +256,14 @@ is updated in the same transaction that commits the events it depends on.
         """Fit the summaries again once the table has its real width."""
         table = self.query_one("#view-rows", DataTable)
         if self.loaded is not None and table.size.width != self._fitted_width:
-            self._show_rows(self.loaded)
+            self._show_rows(self.loaded, again=True)
 
     def _show_detail(self, row: ViewRow | None) -> None:
         content = self.query_one("#row-detail-content", Static)
+        detail = None if row is None else (self.view_name, row.view_id, row.version)
+        if detail is not None and detail == self._detail_shown:
+            return  # a long row takes rich a while to lay out: not again for nothing
+        self._detail_shown = detail
         if row is None:
             self._selected_id = None
             content.update("")

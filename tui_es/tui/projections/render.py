@@ -17,7 +17,7 @@ from rich.text import Text
 
 from tui_es.tui.values import format_scalar, is_scalar
 
-MAX_TABLE_ROWS = 500  # a row of a long-lived aggregate can hold thousands of entries
+MAX_TABLE_ROWS = 200  # a row of a long-lived aggregate can hold thousands; rich lays each out
 
 
 def _scalar_text(value: Any) -> Text:

@@ -30,6 +30,7 @@ from tui_es.tui.id_suggester import AggregateIdSuggester
 from tui_es.tui.messages import ShowPosition
 from tui_es.tui.palette import PaletteCommand, binding_commands
 from tui_es.tui.pane import StorePane
+from tui_es.tui.steady import Steady
 from tui_es.tui.threads import call_ui
 from tui_es.tui.timetravel.diff import describe, render_state
 from tui_es.tui.timetravel.machine import (
@@ -209,6 +210,9 @@ class TimeTravelPane(StorePane):
         self, application: Application, *, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(application, id=id, classes=classes)
+        # as it is in the grid and in tabs below 100 columns: on_resize then changes nothing,
+        # and the first frame need not style the whole pane twice
+        self.add_class("-narrow")
         self.timeline: Timeline | None = None
         self.version = 0
         self.pinned: int | None = None  # the version the diff is from; None: the previous one
@@ -256,7 +260,7 @@ class TimeTravelPane(StorePane):
                 select_on_focus=False,
                 id="tt-version",
             )
-            yield Static(id="tt-of")
+            yield Steady(id="tt-of")
         with Horizontal(id="tt-travel"):
             yield self._button("▶ Play", "tt-play", "Play the events one by one, or pause (space)")
             yield Static(self._speed_text(), id="tt-speed")
@@ -267,43 +271,43 @@ class TimeTravelPane(StorePane):
         with TabbedContent(id="tt-tabs"):
             with TabPane("State & diff", id="tt-tab-diff"), Horizontal(id="tt-body"):
                 with Vertical(id="tt-state-box"):
-                    yield Static(id="tt-state-title")
-                    yield Static(id="tt-changes")
+                    yield Steady(id="tt-state-title")
+                    yield Steady(id="tt-changes")
                     with VerticalScroll(id="tt-state-scroll", can_focus=False):
-                        yield Static(id="tt-state")
+                        yield Steady(id="tt-state")
                 with Vertical(id="tt-event-box"):
-                    yield Static(id="tt-event-title")
+                    yield Steady(id="tt-event-title")
                     yield EventView(id="tt-event")
             with TabPane("Plot", id="tt-tab-plot"):
                 with Horizontal(id="tt-plot-bar"):
                     yield Static("field", classes="tt-label")
                     yield Select[str]([], prompt="numeric field", compact=True, id="tt-plot-field")
-                    yield Static(id="tt-plot-info")
+                    yield Steady(id="tt-plot-info")
                 yield FieldPlot(id="tt-plot")
             with (
                 TabPane("Upcasting", id="tt-tab-upcasting"),
                 VerticalScroll(id="tt-upcast", can_focus=False),
             ):
-                yield Static(id="tt-upcast-title")
-                yield Static(id="tt-upcast-chain")
-                yield Static(id="tt-upcast-changes")
+                yield Steady(id="tt-upcast-title")
+                yield Steady(id="tt-upcast-chain")
+                yield Steady(id="tt-upcast-changes")
                 with Horizontal(classes="tt-json-row"):
-                    yield Static(id="tt-upcast-stored", classes="tt-json")
-                    yield Static(id="tt-upcast-read", classes="tt-json")
-                yield Static(id="tt-upcast-all")
+                    yield Steady(id="tt-upcast-stored", classes="tt-json")
+                    yield Steady(id="tt-upcast-read", classes="tt-json")
+                yield Steady(id="tt-upcast-all")
             with (
                 TabPane("Snapshots", id="tt-tab-snapshots"),
                 VerticalScroll(id="tt-snapshots", can_focus=False, classes="-no-check"),
             ):
-                yield Static(id="tt-snap-title")
-                yield Static(id="tt-snap-list")
-                yield Static(id="tt-snap-nearest")
+                yield Steady(id="tt-snap-title")
+                yield Steady(id="tt-snap-list")
+                yield Steady(id="tt-snap-nearest")
                 with Horizontal(id="tt-verify-bar"):
                     yield self._button("Verify", "tt-verify", "Verify the nearest snapshot (c)")
-                    yield Static(id="tt-verify-verdict")
+                    yield Steady(id="tt-verify-verdict")
                 with Horizontal(id="tt-verify-states", classes="tt-json-row"):
-                    yield Static(id="tt-verify-snapshot", classes="tt-json")
-                    yield Static(id="tt-verify-full", classes="tt-json")
+                    yield Steady(id="tt-verify-snapshot", classes="tt-json")
+                    yield Steady(id="tt-verify-full", classes="tt-json")
 
     @staticmethod
     def _button(label: str, id: str, tooltip: str) -> Button:
