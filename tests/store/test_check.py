@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import text
 
 from tests.cli_runner import Cli
 from tui_es.domains.bank import DOMAIN, DepositMoney, OpenAccount
 from tui_es.es import Application, SnapshotPolicy
-from tui_es.es.check import check_store
+from tui_es.es.check import check_store, gap_before
 from tui_es.store import SqlEventStore
 
 
@@ -91,3 +94,47 @@ def test_a_row_that_is_not_json_is_reported_not_fatal(demo_app: Application, cli
     assert any("position 5: the stored payload is not valid JSON" in p for p in problems)
     events = cli("--db", str(demo_app.store.url.database), "events", "--after", "4", "--limit", "1")  # type: ignore[attr-defined]
     assert events.code == 0 and '"payload":"{not json"' in events.out
+
+
+def test_gap_before_names_a_gap_as_check_does_with_one_lookup_per_whole_row(
+    any_demo_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the Event stream marks: the same words as ``check``, one indexed lookup per row."""
+    app = any_demo_app
+    store = app.store
+    first, second, third = store.aggregate_ids("account")[:3]
+    lookups: list[tuple[int, int | None]] = []
+    load_rows = store.load_rows
+
+    def counted(
+        aggregate_type: str, aggregate_id: str, after: int = 0, until: int | None = None
+    ) -> list[Any]:
+        lookups.append((after, until))
+        return load_rows(aggregate_type, aggregate_id, after, until)
+
+    monkeypatch.setattr(store, "load_rows", counted)
+    # a whole stream: one lookup of the sequence before each row, none for the first
+    for event in store.load_events("account", first):
+        lookups.clear()
+        assert gap_before(store, "account", first, event.sequence) is None
+        assert lookups == ([(event.sequence - 2, event.sequence - 1)] if event.sequence > 1 else [])
+
+    # one event missing, two in a row, the first: each named by the row after it
+    def position(account: str, sequence: int) -> int | None:
+        return next(
+            e.position for e in store.load_events("account", account) if e.sequence == sequence
+        )
+
+    for account, sequences in ((first, [3]), (second, [2, 3]), (third, [1])):
+        for sequence in sequences:
+            _sql(app, "DELETE FROM events WHERE position = :p", p=position(account, sequence))
+    problems = _check(app)
+    for account, after, expected in ((first, 4, 3), (second, 4, 2), (third, 2, 1)):
+        problem = gap_before(store, "account", account, after)
+        assert problem == f"a gap: expected sequence {expected}"
+        where = (
+            f"sequence: account {account!r}, sequence {after}, position {position(account, after)}"
+        )
+        assert f"{where}: {problem}" in problems
+        # the row after the marked one is whole again
+        assert gap_before(store, "account", account, after + 1) is None

@@ -3,7 +3,8 @@
 The demo history (SQLite) is damaged five ways, one account each: a payload
 that is not JSON, metadata that is not JSON, an unknown event type, an unknown
 version and a deleted event (a sequence gap). The Event stream shows every row,
-the undecodable ones marked with ⚠ and the reason in their details; Time travel
+the undecodable ones marked with ⚠ and the reason in their details, and the row
+after a gap marked as ``check`` names it (one lookup per row drawn); Time travel
 on a damaged account reports the damaged position instead of replaying it;
 Commands refuses to write onto it; the app keeps running throughout. A row
 that the views have not folded yet (another program wrote it) does not keep
@@ -221,3 +222,74 @@ async def test_the_dashboard_says_the_views_could_not_catch_up(demo_app: Applica
         info = str(projections.query_one("#view-info", Static).render())
         assert "could not catch up" not in info
     application.store.close()  # type: ignore[attr-defined]
+
+
+def marked(pane: EventStreamPane) -> dict[int, str]:
+    """The rows on screen marked ⚠, by position."""
+    lines, window = pane.lines, pane.window
+    assert window is not None
+    top = lines.scroll_offset.y
+    found = {}
+    for index in range(top, min(top + lines.rows_visible, window.count)):
+        event = window.get(index)
+        if event is not None and event.position is not None:
+            text = lines.render_line(index - top + HEADER_LINES).text
+            if "⚠" in text:
+                found[event.position] = text
+    return found
+
+
+async def test_a_sequence_gap_is_marked_in_the_stream(demo_app: Application) -> None:
+    """Rows deleted with raw SQL: the row after each gap is marked as ``check`` names it."""
+    store = demo_app.store
+    first, second, third = store.aggregate_ids("account")[:3]
+    cases = []  # (the row after the gap, the sequence it expected)
+    for account, deleted in ((first, [3]), (second, [2, 3]), (third, [1])):
+        events = store.load_events("account", account)
+        for sequence in deleted:
+            sql(demo_app, "DELETE FROM events WHERE position = :p", p=events[sequence - 1].position)
+        cases.append((events[deleted[-1]], deleted[0]))
+    app = Dashboard(demo_app)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.set_layout("tabs")  # the stream alone on the screen: room for the whole reason
+        await settle(pilot)
+        stream = app.query_one(EventStreamPane)
+        for after, expected in cases:
+            position = after.position
+            assert position is not None
+            app.post_message(ShowPosition(position))
+            assert await wait_until(
+                pilot,
+                lambda p=position: stream.selected is not None and stream.selected.position == p,
+            )
+            mark = f"⚠ a gap: expected sequence {expected}"
+            assert await wait_until(
+                pilot, lambda p=position, m=mark: m in marked(stream).get(p, "")
+            )
+            # only the rows after a gap are marked, not their neighbours
+            gaps = {a.position for a, _ in cases}
+            assert set(marked(stream)) <= gaps, marked(stream)
+            assert await wait_until(pilot, lambda m=mark: m in detail_text(stream))
+            assert "cannot be replayed past it" in detail_text(stream)
+            assert app.is_running
+
+        # filtered on the aggregate, the row is marked all the same
+        after, expected = cases[0]
+        stream.filter_bar.set_filter(aggregate_id=after.aggregate_id)
+        await settle(pilot)
+        assert await wait_until(
+            pilot,
+            lambda: (
+                stream.window is not None
+                and stream.window.filter.aggregate_id == after.aggregate_id
+            ),
+        )
+        assert await wait_until(
+            pilot,
+            lambda: (
+                f"a gap: expected sequence {expected}"
+                in marked(stream).get(after.position or 0, "")
+            ),
+        )
+        assert list(marked(stream)) == [after.position]
+        assert app.is_running

@@ -100,10 +100,12 @@ def check_store(
                 previous_position = position
             expected = last_sequence.get(key, 0) + 1
             if sequence != expected:
-                gap = "a gap" if sequence > expected else "out of order or repeated"
-                problems.append(
-                    Problem("sequence", f"{gap}: expected sequence {expected}", **where)
+                message = (
+                    sequence_gap(expected)
+                    if sequence > expected
+                    else f"out of order or repeated: expected sequence {expected}"
                 )
+                problems.append(Problem("sequence", message, **where))
                 broken.add(key)
             last_sequence[key] = sequence  # one misplaced row is one problem, not a cascade
             try:
@@ -178,6 +180,38 @@ def check_store(
         {v.name: len(built[v.name]) for v in views},
         problems,
     )
+
+
+def sequence_gap(expected: int) -> str:
+    """How a gap in an aggregate's sequences is named, by ``check`` and by the Event stream."""
+    return f"a gap: expected sequence {expected}"
+
+
+# How much further back each look for the sequence before a gap reaches.
+_GAP_REACH = 16
+
+
+def gap_before(
+    store: EventStore, aggregate_type: str, aggregate_id: str, sequence: int
+) -> str | None:
+    """The gap in the aggregate's stream just before ``sequence``, named as ``check`` does.
+
+    None when ``sequence - 1`` is there (or ``sequence`` is the first): one
+    lookup by the (type, id, sequence) key, whatever the size of the log or of
+    the stream. Only past a gap does it look further back, in windows each
+    ``_GAP_REACH`` times wider, for the sequence the gap follows: a few lookups
+    that read little more than the rows just before the gap.
+    """
+    top = sequence - 1
+    span = 1
+    while top > 0:
+        low = max(0, top - span)
+        rows = store.load_rows(aggregate_type, aggregate_id, low, top)
+        if rows:
+            previous = max(int(r[2]) for r in rows)
+            return None if previous == sequence - 1 else sequence_gap(previous + 1)
+        top, span = low, span * _GAP_REACH
+    return None if sequence <= 1 else sequence_gap(1)
 
 
 def _without_where(message: str, row: StoredRow) -> str:

@@ -50,11 +50,17 @@ class EventView(VerticalScroll, can_focus=False):
         self.set_class(self.size.width < 100, "-stacked")
 
     def show(
-        self, event: AnyEvent | None, message: str = "", *, problem: str | None = None
+        self,
+        event: AnyEvent | None,
+        message: str = "",
+        *,
+        problem: str | None = None,
+        gap: str | None = None,
     ) -> None:
         """Show ``event``; with None, show ``message`` instead.
 
-        ``problem`` says why the event cannot be decoded: it is shown first.
+        ``problem`` says why the event cannot be decoded, ``gap`` which
+        sequences of its aggregate are missing before it: shown first.
         """
         title = self.query_one("#event-title", Static)
         self.set_class(event is None, "-empty")
@@ -66,6 +72,13 @@ class EventView(VerticalScroll, can_focus=False):
         facts = event_facts(event)
         if problem is not None:
             warning = Content.from_markup("[b $text-error]⚠ cannot be read:[/] $p", p=problem)
+            facts = Content("\n").join([warning, facts])
+        elif gap is not None:
+            warning = Content.from_markup(
+                "[b $text-error]⚠ $g[/] — sequences are missing before this event, "
+                "so its aggregate cannot be replayed past it",
+                g=gap,
+            )
             facts = Content("\n").join([warning, facts])
         self.query_one("#event-facts", Static).update(facts)
         self.query_one("#event-payload", Static).update(pretty_json(stored_payload(event)))

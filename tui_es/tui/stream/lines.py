@@ -117,13 +117,22 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         widths: Widths,
         *,
         check: Callable[[SerializedEvent], str | None] | None = None,
+        gap_check: Callable[[SerializedEvent], str | None] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.check = check
         """Why a row cannot be decoded (None if it can): such rows are marked."""
+        self.gap_check = gap_check
+        """The gap in its aggregate's sequences a row follows (None if none): marked too.
+
+        It reads the store, so it runs in a worker, once per row drawn (remembered).
+        """
         self._damage: LRUCache[int, str | None] = LRUCache(4096)
+        self._gaps: LRUCache[int, str | None] = LRUCache(4096)
+        self._gaps_wanted: dict[int, SerializedEvent] = {}  # drawn, not yet checked
+        self._gaps_asked: set[int] = set()  # being checked by a worker
         self.window: LogWindow | None = None
         self.cursor: int | None = None
         self.committed: set[int] = set()
@@ -136,6 +145,26 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- what is shown ---------------------------------------------------------------
     def damage(self, event: SerializedEvent) -> str | None:
+        """Why ``event`` is marked: it cannot be decoded, or it follows a gap; else None."""
+        problem = self.unreadable(event)
+        return self.gap(event) if problem is None else problem
+
+    def gap(self, event: SerializedEvent) -> str | None:
+        """The gap ``event`` follows in its aggregate's sequences, if known (None until checked).
+
+        A row drawn whose answer is not known yet is checked by a worker after
+        the frame; the row is drawn again when the answer comes.
+        """
+        key = event.position
+        if self.gap_check is None or key is None or event.sequence <= 1:
+            return None
+        if key in self._gaps:
+            return self._gaps[key]
+        if key not in self._gaps_asked:
+            self._gaps_wanted[key] = event
+        return None
+
+    def unreadable(self, event: SerializedEvent) -> str | None:
         """Why ``event`` cannot be decoded, or None (remembered by position)."""
         if self.check is None:
             return None
@@ -160,6 +189,7 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         self.window = window
         self._attempted = None
         self._strips.clear()
+        self._gaps.clear()  # a new look at the log: rows may have gone (or come back) since
         self._widen(position=len(str(window.head)))
         self._update_virtual_size()
         if cursor is None or window.count == 0:
@@ -365,7 +395,9 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_lines(self, crop: Any) -> list[Strip]:
         self._request_rows()
-        return super().render_lines(crop)
+        lines = super().render_lines(crop)
+        self._request_gaps()
+        return lines
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -456,3 +488,49 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
             self._strips.clear()
             self.refresh()
             self.post_message(self.RowsLoaded(self))
+
+    # -- gaps ---------------------------------------------------------------------------------
+    def _request_gaps(self) -> None:
+        """Check the rows just drawn whose gap is not known: one worker for them all."""
+        if not self._gaps_wanted:
+            return
+        events = list(self._gaps_wanted.values())
+        self._gaps_wanted.clear()
+        self._gaps_asked.update(e.position for e in events if e.position is not None)
+        self.call_later(self._check_gaps, events)
+
+    @work(thread=True, group="event-lines-gaps", exit_on_error=False)
+    def _check_gaps(self, events: list[SerializedEvent]) -> None:
+        """One lookup per row (see ``gap_check``), in a thread: the store may be a server.
+
+        Not exclusive: each worker checks only rows no other is checking, and
+        rows scrolled past are cheap to finish.
+        """
+        worker = get_current_worker()
+        check = self.gap_check
+        # a row whose sequence before is checked with it needs no lookup
+        checking = {(e.aggregate_type, e.aggregate_id, e.sequence) for e in events}
+        found: dict[int, str | None] = {}
+        for event in events:
+            if check is None or worker.is_cancelled:
+                break  # the app is closing
+            if event.position is None:
+                continue
+            if (event.aggregate_type, event.aggregate_id, event.sequence - 1) in checking:
+                found[event.position] = None
+                continue
+            try:
+                found[event.position] = check(event)
+            except Exception:
+                continue  # the store cannot be read now: asked again when next drawn
+        call_ui(self, self._gaps_checked, events, found)
+
+    def _gaps_checked(self, events: list[SerializedEvent], found: dict[int, str | None]) -> None:
+        for event in events:
+            self._gaps_asked.discard(event.position or 0)
+        for position, problem in found.items():
+            self._gaps[position] = problem
+        if any(found.values()):
+            self._strips.clear()
+            self.refresh()
+            self.post_message(self.RowsLoaded(self))  # the details may show a marked row

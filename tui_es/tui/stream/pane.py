@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from tui_es.es.application import Application
+from tui_es.es.check import gap_before
 from tui_es.es.codec import describe_row
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.store import NO_FILTER, EventFilter
@@ -47,7 +48,9 @@ reads only the rows on screen, so it is as quick on a million events as on ten.
 - **Time travel** (`o`): open the selected event's aggregate at that event's
   version.
 
-Events this dashboard committed are highlighted.
+Events this dashboard committed are highlighted. A row marked `⚠` cannot be
+replayed: it does not decode (the reason follows), or sequences of its aggregate
+are missing before it (`a gap: expected sequence n`, as `tui-es check` says).
 
 | Key | Action |
 |---|---|
@@ -117,7 +120,7 @@ class EventStreamPane(StorePane):
     def compose(self) -> ComposeResult:
         domain = self.application.domain
         # The rows come first so that they are first in the focus chain; the bar docks on top.
-        yield EventLines(self._widths(), check=self._damage, id="stream-lines")
+        yield EventLines(self._widths(), check=self._damage, gap_check=self._gap, id="stream-lines")
         yield FilterBar(domain, self.application.store, id="stream-filter")
         yield EventView(id="stream-detail")
         with Horizontal(id="stream-status"):
@@ -145,6 +148,15 @@ class EventStreamPane(StorePane):
         if not all(isinstance(v, str) for v in event.metadata.values()):
             return "the metadata is not a JSON object of strings"
         return None
+
+    def _gap(self, event: SerializedEvent) -> str | None:
+        """The gap in its aggregate's sequences the row follows, as ``check`` names it.
+
+        One indexed lookup of the sequence before (a worker thread calls this).
+        """
+        return gap_before(
+            self.application.store, event.aggregate_type, event.aggregate_id, event.sequence
+        )
 
     @property
     def lines(self) -> EventLines:
@@ -348,7 +360,9 @@ class EventStreamPane(StorePane):
         view = self.query_one(EventView)
         event = self.selected
         if event is not None:
-            view.show(event, problem=self.lines.damage(event))
+            lines = self.lines
+            problem = lines.unreadable(event)
+            view.show(event, problem=problem, gap=None if problem else lines.gap(event))
         elif self.lines.cursor is None:
             view.show(None, "Select an event (↑ ↓ or a click) to see its payload and metadata.")
         else:
