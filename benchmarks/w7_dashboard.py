@@ -36,7 +36,7 @@ own row cache holds them as drawn with their event (not as placeholders).
   middle version (its load timed for reference), then ``→`` pressed on the
   version slider, each time until the pane shows the next version's state,
   title and event.
-* **resident memory**: the session child's peak RSS (``ru_maxrss``) after all
+* **resident memory**: the session child's peak RSS (``VmHWM``) after all
   of its work: start, jumps, time travel and following the appends.
 * **follow lag** (``session`` + ``append``): once the session child is
   tailing again, an ``append`` child imports batches of 100 events at 1,000
@@ -218,9 +218,8 @@ def measure_session(
     file_pages = max((m.get("RssFile", 0.0) for m in phases.values()), default=0.0)
     if anon and file_pages > max(anon):
         result.notes.append(
-            f"peak RSS is mostly file pages: up to {file_pages:,.0f} MB of the store read "
-            f"through SQLite's memory map (each connection maps it anew), against at most "
-            f"{max(anon):,.0f} MB of the process's own (anonymous) memory"
+            f"peak RSS is mostly mapped file pages: up to {file_pages:,.0f} MB, against at "
+            f"most {max(anon):,.0f} MB of the process's own (anonymous) memory"
         )
     lags = follow_lags(found["follow_frames"], appended["batches"], found["follow_ended_at"])
     m_lag = result.measure(
@@ -432,15 +431,23 @@ def load_profiles(folder: Path) -> None:
 
 # == the children =================================================================================
 def max_rss_mb() -> float:
+    """This process's peak resident memory (``VmHWM``), in MB.
+
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries it over ``exec`` from the
+    forked copy of the parent, so a child of a big benchmark process would
+    report the parent's peak (seen: 324 MB reported, 126 MB ``VmHWM``).
+    """
+    peak = memory_mb().get("VmHWM")
+    if peak is not None:
+        return peak
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
 def memory_mb() -> dict[str, float]:
     """This process's resident memory now (Linux /proc), in MB.
 
-    ``RssFile`` is mostly the store's file pages read through SQLite's memory
-    map (clean, shared with the page cache); ``RssAnon`` is the process's own
-    memory: Python's heap, SQLite's page caches.
+    ``RssFile`` is mapped file pages (the interpreter, libraries); ``RssAnon``
+    is the process's own memory: Python's heap, SQLite's page caches.
     """
     found: dict[str, float] = {}
     try:

@@ -126,7 +126,7 @@ class Dashboard(App[None]):
         application: Application,
         *,
         read_only: bool | None = None,
-        poll_interval: float = 0.5,
+        poll_interval: float = 0.25,
     ) -> None:
         super().__init__()
         self.application = application
@@ -157,6 +157,8 @@ class Dashboard(App[None]):
             id="pane-tabs",
         )
         yield self._tabs
+        # the layout's classes before the first styling, not in a second pass over every widget
+        self._apply_layout(self.size)
         with self._container:
             yield from self._panes
         yield Footer(compact=True)
@@ -379,7 +381,8 @@ class Dashboard(App[None]):
         """Follow the head of the log; another process may be writing to it.
 
         On PostgreSQL a LISTEN wakes this at once when anyone commits;
-        elsewhere (and as a fallback) it reads the head twice a second.
+        elsewhere (and as a fallback) it reads the head four times a second (one
+        indexed lookup each): a follower sees a commit within a quarter of a second.
         """
         store = self.application.store
         watcher = HeadWatcher(store) if isinstance(store, SqlEventStore) else None

@@ -8,6 +8,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_es.tui.eventtext import AnyEvent, event_facts, event_title, pretty_json, stored_payload
+from tui_es.tui.steady import Steady
 
 
 class EventView(VerticalScroll, can_focus=False):
@@ -34,14 +35,19 @@ class EventView(VerticalScroll, can_focus=False):
     }
     """
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        # the usual width (half a terminal): on_resize then changes nothing at the start
+        self.add_class("-stacked")
+
     def compose(self) -> ComposeResult:
-        yield Static(id="event-title")
-        yield Static(id="event-facts")
+        yield Steady(id="event-title")
+        yield Steady(id="event-facts")
         with Horizontal(id="event-json"):
-            payload = Static(id="event-payload", classes="event-json")
+            payload = Steady(id="event-payload", classes="event-json")
             payload.border_title = "payload"
             yield payload
-            metadata = Static(id="event-metadata", classes="event-json")
+            metadata = Steady(id="event-metadata", classes="event-json")
             metadata.border_title = "metadata"
             yield metadata
 

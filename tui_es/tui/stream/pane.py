@@ -20,6 +20,7 @@ from tui_es.es.store import NO_FILTER, EventFilter
 from tui_es.tui.event_view import EventView
 from tui_es.tui.messages import ShowAggregate
 from tui_es.tui.pane import StorePane
+from tui_es.tui.steady import Steady
 from tui_es.tui.stream.columns import Widths
 from tui_es.tui.stream.filters import FilterBar
 from tui_es.tui.stream.lines import EventLines
@@ -124,9 +125,9 @@ class EventStreamPane(StorePane):
         yield FilterBar(domain, self.application.store, id="stream-filter")
         yield EventView(id="stream-detail")
         with Horizontal(id="stream-status"):
-            yield Static(id="stream-count")
-            yield Static(id="stream-hint")
-            yield Static(id="stream-tail", classes="-on")
+            yield Steady(id="stream-count")
+            yield Steady(id="stream-hint")
+            yield Steady(id="stream-tail", classes="-on")
         yield Input(placeholder="go to position", type="integer", compact=True, id="stream-goto")
 
     def _widths(self) -> Widths:
@@ -365,8 +366,10 @@ class EventStreamPane(StorePane):
             view.show(event, problem=problem, gap=None if problem else lines.gap(event))
         elif self.lines.cursor is None:
             view.show(None, "Select an event (↑ ↓ or a click) to see its payload and metadata.")
-        else:
+        elif view.has_class("-empty"):
             view.show(None, "Reading…")
+        # else: the event shown stays until the selected one is read (a few milliseconds):
+        # blanking it in between would lay the screen out twice per move
 
     # -- status line -------------------------------------------------------------------------
     def _update_status(self) -> None:

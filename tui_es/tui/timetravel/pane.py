@@ -27,6 +27,7 @@ from tui_es.es.replay import AggregateHistory
 from tui_es.tui.event_view import EventView
 from tui_es.tui.eventtext import pretty_json
 from tui_es.tui.id_suggester import AggregateIdSuggester
+from tui_es.tui.memory import keep_alive_as_is
 from tui_es.tui.messages import ShowPosition
 from tui_es.tui.palette import PaletteCommand, binding_commands
 from tui_es.tui.pane import StorePane
@@ -500,6 +501,7 @@ class TimeTravelPane(StorePane):
         self.set_version(history.version if version is None else version)
         if focus or self.has_focus_within:
             self.slider.focus()
+        keep_alive_as_is()
 
     def _take(self, timeline: Timeline) -> None:
         """Make ``timeline`` the one shown (not yet at any version)."""
