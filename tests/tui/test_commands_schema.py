@@ -170,3 +170,12 @@ def test_skeleton_shows_the_shape_of_a_body() -> None:
     assert skeleton_body(specs, {}) == {"amount": 0.0, "atm_id": ""}
     assert skeleton_body(specs, {"atm_id": "A"}) == {"amount": 0.0, "atm_id": "A"}
     assert skeleton_body(command_fields(Everything), {}) == {"name": ""}
+
+
+def test_the_time_machine_writes_floats_as_the_other_panes_do() -> None:
+    from tui_es.tui.timetravel.diff import value_text
+
+    assert value_text(958.4100000000001) == "958.41"  # a sum's noise, not a change
+    assert value_text(0.1 + 0.2) == "0.3"
+    assert value_text(2.0) == "2.0"
+    assert value_text("50") == '"50"'  # strings stay quoted, as in the payloads

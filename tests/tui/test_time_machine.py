@@ -38,6 +38,7 @@ from tui_es.tui.app import Dashboard
 from tui_es.tui.help import HelpScreen
 from tui_es.tui.timetravel import TimeTravelPane
 from tui_es.tui.timetravel.plot import FieldPlot
+from tui_es.tui.values import format_scalar
 
 SIZE = (120, 36)
 ACCOUNT = "ACCT-11fa23b0"  # 14 events in the demo history, none upcast
@@ -112,7 +113,10 @@ async def test_the_diff_between_two_chosen_versions_shows_exactly_the_changed_fi
         assert highlighted(pane) == {"balance"}
         lines = state_lines(pane)
         assert lines["balance"].startswith("~ ")
-        assert f"balance     {v10.state_json()['balance']!r}  v4: 3308.23" in lines["balance"]
+        assert (
+            f"balance     {format_scalar(v10.state_json()['balance'])}  v4: 3308.23"
+            in lines["balance"]
+        )
         assert lines["account_id"].startswith("  ")
         assert text_of(pane, "#tt-changes") == "diff from version 4: 1 field changed: balance"
         assert "at version 10 of 14" in text_of(pane, "#tt-state-title")

@@ -11,13 +11,20 @@ from typing import Any
 from textual.content import Content
 
 from tui_es.es.diff import MISSING, ChangeKind, FieldChange
+from tui_es.tui.values import format_scalar
 
 VALUE_CHARS_MAX = 200
 ROWS_MAX = 400
 
 
 def value_text(value: Any) -> str:
-    """A value as JSON (strings quoted, as in the payloads), cut when long."""
+    """A value as JSON (strings quoted, as in the payloads), cut when long.
+
+    Floats are written as every other pane writes them (``format_scalar``): a
+    sum's binary noise (958.4100000000001) is not a change anyone made.
+    """
+    if isinstance(value, float):
+        return format_scalar(value)
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_CHARS_MAX else text[: VALUE_CHARS_MAX - 1] + "…"
 
