@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Footer, Input, TextArea
+from textual.worker import WorkerCancelled
 
 from tui_es.domains.bank import DOMAIN
 from tui_es.es.application import Application
@@ -57,17 +59,28 @@ async def settle(pilot: Pilot[None]) -> None:
     app = pilot.app
     for _ in range(3):
         busy = [w for w in app.workers if w.group != "poll" and not w.is_finished]
-        if busy:
-            await app.workers.wait_for_complete(busy)
+        for worker in busy:
+            # An exclusive worker is cancelled when a newer one of its group starts:
+            # the newer one is in ``busy`` or in the next round.
+            with contextlib.suppress(WorkerCancelled):
+                await worker.wait()
         await pilot.pause()
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], tries: int = 100) -> bool:
-    """Poll a condition between frames; True as soon as it holds (no timing is asserted)."""
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], tries: int = 100, *, settled: bool = True
+) -> bool:
+    """Poll a condition between frames; True as soon as it holds (no timing is asserted).
+
+    ``settled=False`` does not wait for the workers in between: for a worker held up on purpose.
+    """
     for _ in range(tries):
         if condition():
             return True
-        await settle(pilot)
+        if settled:
+            await settle(pilot)
+        else:
+            await pilot.pause()
         await asyncio.sleep(0.05)
     return condition()
 
@@ -96,7 +109,12 @@ def demo_application(folder: Path, *, read_only: bool = False) -> Application:
 async def steady(pilot: Pilot[None]) -> None:
     """Wait before a screenshot: workers, then animations and late repaints."""
     await settle(pilot)
-    no_blink(pilot.app)
+    app = pilot.app
+    if isinstance(app, Dashboard):
+        # settle leaves the poller out: wait for its first report of the head, and for
+        # the reloads it starts in the panes (later on a busy machine than on an idle one)
+        assert await wait_until(pilot, lambda: app.head is not None)
+    no_blink(app)
     await settle(pilot)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Label, ProgressBar, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from tui_es.es.application import Application
 from tui_es.es.store import ViewRow
@@ -85,6 +85,8 @@ is updated in the same transaction that commits the events it depends on.
         # what the rows table and the detail show, to leave them be when nothing changed
         self._rows_shown: object = None
         self._detail_shown: object = None
+        self._reading: Worker[None] | None = None
+        self._head_moved_to: int | None = None  # while a read was under way
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="views", cursor_type="row")
@@ -129,10 +131,26 @@ is updated in the same transaction that commits the events it depends on.
 
     def reload(self) -> None:
         if self.view_name is not None:
-            self._load(self.view_name, self.page_offset)
+            self._head_moved_to = None
+            self._reading = self._load(self.view_name, self.page_offset)
 
     def store_changed(self, head: int) -> None:
+        reading = self._reading
+        if reading is not None and not reading.is_finished:
+            # The read under way may have read the head before it moved: read again once it
+            # is done, if it did. Cancelling it would only throw away what it read (the
+            # first read, started on mount, and the head's first report always cross).
+            self._head_moved_to = max(head, self._head_moved_to or 0)
+            return
         if self.loaded is None or self.loaded.head != head:
+            self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._reading or not event.worker.is_finished:
+            return
+        moved_to = self._head_moved_to
+        self._head_moved_to = None
+        if moved_to is not None and (self.loaded is None or self.loaded.head < moved_to):
             self.reload()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
