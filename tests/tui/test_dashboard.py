@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandPalette
-from textual.widgets import Input, OptionList, Tabs
+from textual.widgets import Footer, Input, OptionList, Tabs
+from textual.widgets._footer import FooterKey
 
 from tests.tui.dashboard_support import settle, wait_until
 from tui_es.domains.bank import DOMAIN, DepositMoney
@@ -57,6 +59,42 @@ async def test_small_terminals_get_tabs_and_resizing_keeps_state(demo_app: Appli
         await pilot.resize_terminal(130, 35)
         await settle(pilot)
         assert app.narrow
+
+
+EVERYWHERE = ["f1", "f2", "f3", "f4", "f5", "f6", "ctrl+p"]
+
+
+def footer_keys_in_view(app: Dashboard) -> list[str]:
+    """The keys the footer shows whole, left of the palette key (the one docked on the right)."""
+    footer = app.screen.query_one(Footer)
+    palette = footer.query_one(".-command-palette", FooterKey)
+    return [
+        key.key
+        for key in footer.query(FooterKey)
+        if key is palette or key.region.right <= palette.region.x
+    ]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_the_footer_shows_the_keys_that_work_everywhere_beside_any_pane(
+    demo_app: Application, size: tuple[int, int]
+) -> None:
+    app = Dashboard(demo_app)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.pane("timetravel").show_aggregate("account", "ACCT-3bafb51f")  # its many keys
+        for key in ("f2", "f3", "f4", "f5"):
+            await pilot.press(key)
+            await settle(pilot)
+            shown = footer_keys_in_view(app)
+            assert all(k in shown for k in EVERYWHERE), (key, shown)
+            assert len(shown) > len(EVERYWHERE), (key, shown)  # and the focused pane's keys
+            # The palette key ends the line: no column of the keys scrolled under it shows
+            # after it ("^p paletteo").
+            width = size[0]
+            last = app.screen.get_widget_at(width - 1, size[1] - 1)[0]
+            assert isinstance(last, FooterKey) and last.key == "ctrl+p"
+        assert "Time travel" in app.pane(app.current_pane).TITLE
 
 
 async def test_pane_keys_focus_panes_and_switch_tabs(demo_app: Application) -> None:

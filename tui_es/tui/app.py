@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Tab, Tabs
+from textual.widgets import Header, Tab, Tabs
 
 from tui_es.es.application import Application
 from tui_es.es.lab import SCENARIOS
@@ -27,6 +27,7 @@ from tui_es.store.sql import SqlEventStore
 from tui_es.store.watch import HeadWatcher
 from tui_es.tui.commands import CommandsPane
 from tui_es.tui.commands.trace import TraceScreen
+from tui_es.tui.footer import DashboardFooter
 from tui_es.tui.help import HelpScreen, describe_bindings, pane_bindings
 from tui_es.tui.lab import LabScreen
 from tui_es.tui.messages import EventsCommitted, ShowAggregate, ShowPosition, StoreChanged
@@ -91,20 +92,17 @@ class Dashboard(App[None]):
     COMMANDS: ClassVar[set[type[Provider] | Any]] = App.COMMANDS | {DashboardCommands}
 
     # Priority: text areas bind f5-f7 for themselves, and the pane keys must work everywhere.
-    # Each pane key is bound twice: named in the footer when the panes share the screen,
-    # grouped as "Panes" when they are tabs (the tabs name them, the footer has no room).
+    # The footer shows the pane keys as one group, "f2 f3 f4 f5 Panes": each pane (or its tab)
+    # shows its key, and the room is better spent on the keys of the focused pane.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", priority=True, tooltip="Help for the focused pane"),
         *(
-            Binding(slot.key, f"show_pane('{slot.pane_id}')", title, priority=True)
-            for slot, title in zip(SLOTS, PANE_TITLES, strict=True)
-        ),
-        *(
             Binding(
                 slot.key,
-                f"show_tab('{slot.pane_id}')",
+                f"show_pane('{slot.pane_id}')",
                 title,
                 priority=True,
+                tooltip=f"Go to {title}",
                 group=PANES_GROUP,
             )
             for slot, title in zip(SLOTS, PANE_TITLES, strict=True)
@@ -161,7 +159,7 @@ class Dashboard(App[None]):
         self._apply_layout(self.size)
         with self._container:
             yield from self._panes
-        yield Footer(compact=True)
+        yield DashboardFooter(compact=True)
 
     def make_panes(self) -> list[StorePane]:
         app = self.application
@@ -221,7 +219,6 @@ class Dashboard(App[None]):
         self._mark_active()
 
     def watch_narrow(self, narrow: bool) -> None:
-        self.refresh_bindings()
         if narrow:
             # The focused widget may sit in a pane that is now hidden behind a tab.
             self.call_after_refresh(self._reveal_focus)
@@ -269,16 +266,6 @@ class Dashboard(App[None]):
         self._close_overlays()
         self.reveal(pane_id)
         self.call_after_refresh(self._focus_pane, pane_id)
-
-    def action_show_tab(self, pane_id: str) -> None:
-        self.action_show_pane(pane_id)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_pane":
-            return not self.narrow
-        if action == "show_tab":
-            return self.narrow
-        return True
 
     def _focus_pane(self, pane_id: str) -> None:
         """Focus where the user was in the pane, else its main widget, else its first input."""
