@@ -259,6 +259,100 @@ async def test_the_id_completes_from_the_store(demo_app: Application) -> None:
         assert field.value == ACCOUNT
 
 
+async def type_id(pilot: Pilot[None], pane: TimeTravelPane, text: str) -> None:
+    """Type ``text`` in the id field, as a user does, and press enter."""
+    pane.action_pick()
+    pane.query_one("#tt-id", Input).value = ""
+    await pilot.press(*text, "enter")
+    await settle(pilot)
+
+
+def notified(app: App[None], severity: str) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == severity]
+
+
+async def test_the_beginning_of_an_id_opens_the_only_aggregate_it_begins(
+    demo_app: Application,
+) -> None:
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = pilot.app.query_one(TimeTravelPane)
+        await type_id(pilot, pane, "ACCT-11f")
+        assert pane.history is not None and pane.history.aggregate_id == ACCOUNT
+        assert pane.query_one("#tt-id", Input).value == ACCOUNT  # completed where it was typed
+        assert_shows(pane, demo_app, 14)
+        assert not notified(app, "warning") and not notified(app, "error")
+
+
+async def test_an_id_the_store_does_not_hold_opens_nothing_and_says_so(
+    demo_app: Application,
+) -> None:
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = pilot.app.query_one(TimeTravelPane)
+        await type_id(pilot, pane, "ACCT-zz")
+        assert pane.history is None and pane.has_class("-empty")
+        errors = notified(app, "error")
+        assert len(errors) == 1 and "No account 'ACCT-zz'" in errors[0]
+        # with an aggregate open, it stays as it was
+        pane = await opened(pilot)
+        await pilot.press("3", "enter")
+        await type_id(pilot, pane, "ACCT-11fa23b0x")
+        assert pane.history is not None and pane.history.aggregate_id == ACCOUNT
+        assert_shows(pane, demo_app, 3)
+        errors = notified(app, "error")
+        assert len(errors) == 2 and "'ACCT-11fa23b0x'" in errors[1]
+
+
+async def test_a_beginning_several_ids_share_opens_nothing_and_says_so(
+    demo_app: Application,
+) -> None:
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await opened(pilot)
+        await type_id(pilot, pane, "ACCT-2")
+        assert pane.history is not None and pane.history.aggregate_id == ACCOUNT
+        assert_shows(pane, demo_app, 14)
+        warnings = notified(app, "warning")
+        assert len(warnings) == 1
+        assert "2 account ids begin with 'ACCT-2' (ACCT-23c3ef2d, ACCT-2b1a4f23)" in warnings[0]
+
+
+async def test_the_time_field_follows_the_aggregate_and_the_version(
+    demo_app: Application,
+) -> None:
+    history = AggregateHistory.load(demo_app.store, demo_app.codec, "account", ACCOUNT)
+    other = "ACCT-3bafb51f"
+    other_history = AggregateHistory.load(demo_app.store, demo_app.codec, "account", other)
+
+    def time_of(h: AggregateHistory, version: int) -> str:
+        event = h.event_at(version)
+        assert event is not None and event.recorded_at
+        return event.recorded_at
+
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await opened(pilot)
+        field = pane.query_one("#tt-time", Input)
+        assert field.value == time_of(history, 14)
+        await pilot.press("t")  # the field, to edit: the time of the version shown
+        assert pilot.app.focused is field and field.value == time_of(history, 14)
+        pane.slider.focus()
+        await pilot.press("left", "left")
+        assert pane.version == 12 and field.value == time_of(history, 12)
+        await pilot.press("home")
+        assert field.value == ""  # version 0: no event, no time
+        pane.show_aggregate("account", other)
+        await settle(pilot)
+        assert field.value == time_of(other_history, 14)
+        # a moment typed and entered stays: it is the moment of the version it went to
+        await pilot.press("t", *"2026-11-05T00:00:00Z", "enter")
+        await settle(pilot)
+        assert field.value == "2026-11-05T00:00:00Z" and pane.version < 14
+        await pilot.press("end")
+        assert field.value == time_of(other_history, 14)
+
+
 async def test_an_unknown_aggregate_is_a_warning_not_a_crash(demo_app: Application) -> None:
     app = TimeTravelHarness(demo_app)
     async with app.run_test(size=SIZE) as pilot:

@@ -53,14 +53,17 @@ Replay one aggregate to any version and see what each event did: the
 
 1. **Pick an aggregate**: type its id (`→` accepts the suggestion from the
    store) and press `enter`, or choose it in the list under the field (`↓`,
-   `enter`, or a click); or press `o` on an event in the Event stream.
+   `enter`, or a click); or press `o` on an event in the Event stream. The
+   beginning of an id is enough when no other id begins so; an id the store
+   does not hold opens nothing.
 2. **Move through its versions**: version *n* is the state after its first *n*
    events; version 0 is the state before any event.
    - `←` `→` step one version, `pgup` `pgdn` a tenth of the way,
      `home` `end` go to version 0 and to the latest;
    - type a number (or press `v`) and `enter` to go to that version;
    - press `t`, type a time (RFC 3339, e.g. `2026-11-04T12:00:00Z`) and
-     `enter`: the version the aggregate had at that moment;
+     `enter`: the version the aggregate had at that moment (the field
+     shows when the version on screen was recorded);
    - `space` plays the events one by one, and pauses; `+` `-` change the
      speed (events per second);
    - with the mouse: click or drag along the track, or click the buttons.
@@ -461,6 +464,35 @@ class TimeTravelPane(StorePane):
     def _load(
         self, aggregate_type: str, aggregate_id: str, version: int | None, focus: bool = True
     ) -> None:
+        self._read(aggregate_type, aggregate_id, version, focus)
+
+    @work(thread=True, exclusive=True, group="tt-load", exit_on_error=False)
+    def _open_typed(self, aggregate_type: str, typed: str) -> None:
+        """Open the aggregate typed in the field: that id, else the only id that begins so.
+
+        An id with no event, or a beginning that several ids share, opens nothing:
+        the pane says so and keeps what it shows.
+        """
+        store = self.application.store
+        try:
+            if store.last_sequence(aggregate_type, typed) > 0:
+                matches = [typed]
+            else:
+                matches = store.aggregate_ids(aggregate_type, typed, limit=IDS_SHOWN)
+        except Exception as error:
+            self._failed(f"Could not look up {aggregate_type} {typed!r}", error)
+            return
+        if len(matches) != 1:
+            call_ui(self, self._not_opened, aggregate_type, typed, matches)
+            return
+        if matches[0] != typed:
+            call_ui(self, self._completed, matches[0])
+        self._read(aggregate_type, matches[0], None, True)
+
+    def _read(
+        self, aggregate_type: str, aggregate_id: str, version: int | None, focus: bool
+    ) -> None:
+        """Read an aggregate's timeline and show it (in a worker's thread)."""
         call_ui(self, self._set_loading, True)
         try:
             timeline = read_timeline(self.application, aggregate_type, aggregate_id)
@@ -469,6 +501,29 @@ class TimeTravelPane(StorePane):
             call_ui(self, self._set_loading, False)
             return
         call_ui(self, self._loaded, timeline, version, focus)
+
+    def _completed(self, aggregate_id: str) -> None:
+        self.query_one("#tt-id", Input).value = aggregate_id
+
+    def _not_opened(self, aggregate_type: str, typed: str, matches: list[str]) -> None:
+        if not matches:
+            self.notify(
+                f"No {aggregate_type} {typed!r} in the store, and no {aggregate_type} id "
+                "begins so. Nothing was opened.",
+                title=self.TITLE,
+                severity="error",
+                markup=False,
+            )
+            return
+        more = "at least " if len(matches) >= IDS_SHOWN else ""
+        listed = ", ".join(matches[:3]) + (", …" if len(matches) > 3 else "")
+        self.notify(
+            f"{more}{len(matches)} {aggregate_type} ids begin with {typed!r} ({listed}): "
+            "type more of it, or choose one in the list. Nothing was opened.",
+            title=self.TITLE,
+            severity="warning",
+            markup=False,
+        )
 
     def _set_loading(self, loading: bool) -> None:
         self.query_one("#tt-tabs").loading = loading
@@ -561,11 +616,26 @@ class TimeTravelPane(StorePane):
         self.slider.value = version
         self.query_one("#tt-version", Input).value = str(version)
         self.query_one("#tt-of", Static).update(Content(f"/ {history.version}"))
+        self._show_time(history, version)
         for show in (self._show_diff, self._show_plot, self._show_upcast, self._show_snapshots):
             try:
                 show(timeline, version)
             except Exception as error:  # bad data in one view must not take the pane down
                 self._failed(f"Could not show version {version}", error)
+
+    def _show_time(self, history: AggregateHistory, version: int) -> None:
+        """The time field holds when the version shown began (empty at version 0).
+
+        Unless it is being typed in: what the user types stays until enter.
+        """
+        field = self.query_one("#tt-time", Input)
+        if field.has_focus:
+            return
+        event = history.event_at(version)
+        text = event.recorded_at if event is not None and event.recorded_at else ""
+        if field.value != text:
+            field.value = text
+            field.cursor_position = 0  # the date, not the end of the fraction, when cut short
 
     def _show_diff(self, timeline: Timeline, version: int) -> None:
         history = timeline.history
@@ -798,7 +868,7 @@ class TimeTravelPane(StorePane):
         if not aggregate_id:
             self.notify("Type an aggregate id first.", title=self.TITLE, severity="warning")
             return
-        self._load(self._chosen_type(), aggregate_id, None)
+        self._open_typed(self._chosen_type(), aggregate_id)
 
     @on(Input.Submitted, "#tt-version")
     def _version_submitted(self, event: Input.Submitted) -> None:
@@ -850,6 +920,8 @@ class TimeTravelPane(StorePane):
             return
         self.slider.focus()
         self.set_version(version)
+        # the moment asked for stays in the field: it belongs to the version now shown
+        self.query_one("#tt-time", Input).value = text
         self.notify(
             f"At {text}, {history.aggregate_id} was at version {version}.",
             title=self.TITLE,
