@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -295,3 +297,68 @@ async def test_read_only_store_offers_no_execute(tmp_path: Path) -> None:
         await settle(pilot)
         assert application.store.head_position() == 84
         assert pane.query_one(Outcome).status == "hint"
+
+
+async def test_after_opening_an_account_the_form_moves_on_to_a_deposit(
+    demo_app: Application,
+) -> None:
+    # cqrs-demo's OpenAccount, sent again, records a second AccountOpened for an open account.
+    async with host(demo_app).run_test(size=(100, 40)) as pilot:
+        pane = await fill(pilot, "test-acct-1", "OpenAccount", account_id="test-acct-1")
+        pane.form.input_for("account_id").focus()  # type: ignore[union-attr]
+        outcome = await execute(pilot)
+        assert outcome.status == "committed"
+        assert "account test-acct-1 exists now: the form moved on to DepositMoney." in str(
+            outcome.message.content
+        )
+        assert pane.form.model.type_name() == "DepositMoney"
+        assert pane.query_one("#command-name", Select).value == "DepositMoney"
+        assert pane.query_one("#aggregate-id", Input).value == "test-acct-1"
+        assert pilot.app.focused is pane.form.input_for("amount")
+        await pilot.press(*"25", "ctrl+s")
+        await settle(pilot)
+        stored = demo_app.store.read_events(after_position=84)
+        assert [(e.aggregate_id, e.event_type) for e in stored] == [
+            ("test-acct-1", "AccountOpened"),
+            ("test-acct-1", "CustomerDepositedMoney"),
+        ]
+        # the form stays on the command the user chose after that
+        assert pane.form.model.type_name() == "DepositMoney"
+
+
+async def test_after_opening_an_account_in_raw_json_the_json_moves_on(
+    demo_app: Application,
+) -> None:
+    async with host(demo_app).run_test(size=(100, 40)) as pilot:
+        pane = pane_of(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        pane.query_one("#aggregate-id", Input).value = "test-acct-2"
+        body = pane.query_one("#json-body", TextArea)
+        body.text = '{"OpenAccount": {"account_id": "test-acct-2"}}'
+        await pilot.pause()
+        outcome = await execute(pilot)
+        assert outcome.status == "committed"
+        assert pane.json_mode and body.text == '{"DepositMoney": {"amount": 0.0}}'
+        assert pane.query_one("#command-name", Select).value == "DepositMoney"
+
+
+async def test_opening_an_account_whose_id_was_changed_meanwhile_leaves_the_form(
+    demo_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    trace = demo_app.trace
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert gate.wait(30)
+        return trace(*args, **kwargs)
+
+    monkeypatch.setattr(demo_app, "trace", held)
+    async with host(demo_app).run_test(size=(100, 40)) as pilot:
+        pane = await fill(pilot, "test-acct-3", "OpenAccount", account_id="test-acct-3")
+        await pilot.press("ctrl+s")
+        pane.query_one("#aggregate-id", Input).value = "test-acct-4"  # the next one, meanwhile
+        gate.set()
+        await settle(pilot)
+        assert pane.query_one(Outcome).status == "committed"
+        assert pane.form.model.type_name() == "OpenAccount"

@@ -76,8 +76,13 @@ class Outcome(VerticalScroll, can_focus=False):
         self._show("failed", f"✘ Failed, nothing was written: {reason}")
 
     def show_committed(
-        self, aggregate_type: str, aggregate_id: str, envelopes: list[EventEnvelope]
+        self,
+        aggregate_type: str,
+        aggregate_id: str,
+        envelopes: list[EventEnvelope],
+        note: str = "",
     ) -> None:
+        """The events a command committed; ``note``, a line under the first, says what is next."""
         if not envelopes:
             self._show("committed", "✔ Accepted; the command wrote no event.")
             return
@@ -86,7 +91,8 @@ class Outcome(VerticalScroll, can_focus=False):
         self._show(
             "committed",
             f"✔ Committed {count} {noun} to {aggregate_type} {aggregate_id}\n"
-            "  enter: show in the Event stream · t: open in Time travel",
+            + (f"  {note}\n" if note else "")
+            + "  enter: show in the Event stream · t: open in Time travel",
         )
         self._committed = list(envelopes)
         # Fit the payload to the pane: a table wider than its pane hides the end of every row.

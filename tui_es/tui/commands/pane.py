@@ -30,6 +30,7 @@ from tui_es.tui.commands.trace import TraceScreen, TraceView
 from tui_es.tui.messages import EventsCommitted
 from tui_es.tui.palette import PaletteCommand
 from tui_es.tui.pane import StorePane
+from tui_es.tui.threads import call_ui
 
 HINT = "Fill in the command, then ctrl+s (or Execute). The events it commits show here."
 READ_ONLY_HINT = (
@@ -49,7 +50,9 @@ own message; a rejected command writes nothing.
   the suggestion); a new id starts a new aggregate at version 0. An id is
   at most 255 characters, without NUL, as every store can hold it.
 - **Command**: its form is generated from the command's schema. `*` marks a
-  required field; each field shows its error as you type.
+  required field; each field shows its error as you type. Once the command
+  that creates the aggregate (the first, e.g. OpenAccount) has committed,
+  the form moves on to the next one (DepositMoney) for the same id.
 - **raw JSON**: type the body as a cqrs-es HTTP API takes it: the command's
   name as the only key, its fields inside, e.g. `{"Name": {"field": 1.0}}`.
 - **Metadata**: key=value entries stored with every event of the command.
@@ -370,7 +373,7 @@ enter on the trace) opens it full screen with every value.
             aggregate_type=request.aggregate_type,
         )
         if error is None:
-            self.app.call_from_thread(self._finished, request, envelopes, None, trace)
+            call_ui(self, self._finished, request, envelopes, None, trace)
             return
         if isinstance(error, UserError):
             failure = ("rejected", str(error))
@@ -380,9 +383,9 @@ enter on the trace) opens it full screen with every value.
             failure = ("failed", f"{type(error).__name__}: {error}")
         else:
             failure = ("failed", f"unexpected {type(error).__name__}: {error}")
-        self.app.call_from_thread(self._finished, request, None, failure, trace)
+        call_ui(self, self._finished, request, None, failure, trace)
 
-    def _finished(
+    async def _finished(
         self,
         request: RecentCommand,
         envelopes: list[EventEnvelope] | None,
@@ -392,9 +395,18 @@ enter on the trace) opens it full screen with every value.
         self._busy = False
         outcome = self.query_one(Outcome)
         if envelopes is not None:
-            outcome.show_committed(request.aggregate_type, request.aggregate_id, envelopes)
+            following = self._command_after(request) if envelopes else None
+            note = (
+                f"{request.aggregate_type} {request.aggregate_id} exists now: "
+                f"the form moved on to {following}."
+                if following is not None
+                else ""
+            )
+            outcome.show_committed(request.aggregate_type, request.aggregate_id, envelopes, note)
             if envelopes:
                 self.post_message(EventsCommitted(envelopes))
+            if following is not None:
+                await self._move_on_to(following)
         elif error is not None:
             kind, message = error
             if kind == "rejected":
@@ -407,6 +419,39 @@ enter on the trace) opens it full screen with every value.
         outcome.show_trace(trace)
         self.refresh_bindings()
         self._refresh_status()
+
+    def _command_after(self, request: RecentCommand) -> str | None:
+        """The command the form moves on to once ``request`` has created its aggregate, if any.
+
+        An aggregate's first command is the one that creates it: the form starts there, for a
+        new id. Once it has committed, the same again is no longer what the user wants (in
+        cqrs-demo, OpenAccount again records a second AccountOpened for an open account):
+        the form moves on to the aggregate's next command, on the same id, unless the user
+        has already changed the id, the command or the aggregate type meanwhile.
+        """
+        aggregate = self._aggregate
+        names = aggregate.commands.names()
+        opening = self._first_command(aggregate)
+        if (
+            len(names) < 2
+            or request.aggregate_type != self._aggregate_type()
+            or type(request.command) is not opening
+            or self._form.model is not opening
+            or self.query_one("#aggregate-id", Input).value.strip() != request.aggregate_id
+        ):
+            return None
+        return names[1]
+
+    async def _move_on_to(self, name: str) -> None:
+        in_form = self._form.has_focus_within
+        await self._show_command(name)
+        self.query_one("#command-name", Select).value = name
+        if self.json_mode:
+            await self._set_json_mode(True)  # the JSON of the form shown now
+        if in_form:
+            inputs = self._form.query(".field-input")
+            if inputs:
+                inputs.first().focus()
 
     # -- the trace ------------------------------------------------------------------------------
     def action_open_trace(self) -> None:
