@@ -77,9 +77,10 @@ def test_upcast_finds_an_old_event(demo_app: Application) -> None:
     stored, chain, current = run.steps
     assert stored.values["version"] == "1.0"
     assert "atm_id" not in stored.values["payload"]["CustomerWithdrewCash"]
-    assert chain.values["chain"] == ["CustomerWithdrewCash -> 2.0.0"]
+    assert chain.explanation == "CustomerWithdrewCash 1.0 → 2.0"
+    assert chain.values["applied"] == "1 upcaster"
     assert current.values["payload"]["CustomerWithdrewCash"]["atm_id"] is None
-    assert current.values["version"] == "2.0.0"
+    assert current.values["version"] == "2.0"  # as the event declares it
 
 
 def test_upcast_says_so_when_nothing_needs_it() -> None:

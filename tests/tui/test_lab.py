@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from textual.containers import VerticalScroll
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList, Select, Static, Tree
+from textual.widgets import Button, Input, OptionList, Select, Static, Tree
 
 from tests.tui.dashboard_support import demo_application, settle, wait_until
 from tests.tui.test_commands_pane import ACCOUNT, execute, fill
@@ -18,15 +21,18 @@ from tui_es.es.application import Application
 from tui_es.es.lab import SCENARIOS
 from tui_es.tui.app import Dashboard
 from tui_es.tui.lab import LabScreen
+from tui_es.tui.lab import screen as lab_screen
+from tui_es.tui.lab.render import loads_lines, tree_size
 from tui_es.tui.lab.runner import (
     LabInputError,
     LabRequest,
+    LabResult,
     arguments,
     run_on_scratch,
     sample_commands,
     suggest_command,
 )
-from tui_es.tui.lab.screen import CausationTree
+from tui_es.tui.lab.screen import CausationTree, StepView
 
 FIRST = "ACCT-0bb47836"  # the first account id of the demo history
 
@@ -73,7 +79,7 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
     ),
     "snapshot": (
         ["12 commands with a snapshot every 5 events"],
-        "At version 26 a load reads 1 events instead of 26.",
+        "At version 26 a load reads 1 event instead of 26.",
     ),
     "drift": (
         [
@@ -109,15 +115,32 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
 # What each run shows that only that scenario can: the values it saw.
 DETAILS: dict[str, list[str]] = {
     "conflict": ["aggregate conflict: sequence 15 is taken", "expected version: 14"],
-    "snapshot": ["events read without snapshots", "with snapshots"],
+    "snapshot": ["events read per load", "without snapshots", "with snapshots"],
     "drift": [
-        "1 rows differ",
+        "1 row differs",
         f'~ account_id  "{FIRST}" → "{FIRST} (damaged)"',
         "no drift left",
     ],
-    "upcast": ["+ CustomerWithdrewCash.atm_id  null  added by the upcaster", "version: 1.0"],
+    "upcast": [
+        "+ CustomerWithdrewCash.atm_id  null  added by the upcaster",
+        "version: 1.0",
+        "CustomerWithdrewCash 1.0 → 2.0",
+        "applied: 1 upcaster",
+        "version: 2.0",
+    ],
     "consistency": ["stale: true", "lag: 1", "lag: 0"],
     "causation": [],
+}
+
+
+# What the scratch copy's log did: nothing, or how many events the run appended.
+SCRATCH: dict[str, str] = {
+    "conflict": "its log went from position 84 to 86 (2 events appended)",
+    "snapshot": "its log went from position 84 to 96 (12 events appended)",
+    "drift": "nothing was appended to its log (still at position 84)",
+    "upcast": "nothing was appended to its log (still at position 84)",
+    "consistency": "its log went from position 84 to 86 (2 events appended)",
+    "causation": "its log went from position 84 to 87 (3 events appended)",
 }
 
 
@@ -150,7 +173,9 @@ async def test_every_scenario_runs_on_a_scratch_copy(demo_app: Application, inde
         shown = "\n".join(steps)
         for detail in DETAILS[key]:
             assert detail in shown, detail
+        assert "2.0.0" not in shown  # versions as the events declare them: "1.0", "2.0"
         (scratch,) = texts(screen, ".lab-scratch")
+        assert SCRATCH[key] in scratch
         assert f"The real store is untouched: its head is still {head}." in scratch
         # the real store: not one byte written
         assert demo_app.store.head_position() == head == 84
@@ -193,6 +218,12 @@ async def test_the_causation_tree_can_be_walked(demo_app: Application) -> None:
         (header,) = texts(screen, ".lab-correlation")
         assert header.startswith(f"  correlation id: {correlation}")
         assert "3 commands, 3 events" in header
+
+
+def test_counts_read_in_the_singular_too() -> None:
+    event = {"kind": "event", "children": []}
+    assert tree_size({"kind": "command", "children": [event]}) == "1 command, 1 event"
+    assert tree_size({"kind": "command", "children": [event, event]}) == "1 command, 2 events"
 
 
 async def test_the_last_command_executed_is_the_lab_command(demo_app: Application) -> None:
@@ -382,3 +413,112 @@ async def test_scenario_list_is_numbered_and_explains_itself(demo_app: Applicati
         assert await wait_until(pilot, lambda: screen.result is not None)
         assert screen.result is not None and screen.result.run.scenario == "conflict"
         assert not screen.query(Tree)
+
+
+# -- the lab's size, and what it shows when the scenario changes -----------------------------------
+def fits(screen: LabScreen, selector: str, least: int) -> bool:
+    """The widget is on screen, at least ``least`` columns wide, and not cut at the right."""
+    region = screen.query_one(selector).region
+    return region.width >= least and region.right <= screen.size.width
+
+
+def result_in_view(screen: LabScreen) -> bool:
+    """The result's top at the top of the column, or the column scrolled as far as it goes."""
+    main = screen.query_one("#lab-main", VerticalScroll)
+    top = screen.query_one("#lab-result").virtual_region.y
+    return main.scroll_y == min(top, main.max_scroll_y)
+
+
+async def test_the_lab_is_usable_at_80x24(demo_app: Application) -> None:
+    async with Dashboard(demo_app).run_test(size=(80, 24)) as pilot:
+        screen = await open_lab(pilot, 1)
+        assert await wait_until(pilot, lambda: bool(screen.query_one("#lab-command", Input).value))
+        assert fits(screen, "#lab-aggregate-type", 10)
+        assert fits(screen, "#lab-aggregate-id", 15)  # was 0 columns wide
+        assert fits(screen, "#lab-command", 35)
+        assert fits(screen, "#lab-interval", 5) and fits(screen, "#lab-commands", 5)
+        assert fits(screen, "#lab-run", 6)
+        options = screen.query_one("#lab-scenarios", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(6)]
+        assert prompts[:2] == ["1. Conflict", "2. Snapshot"]  # short: the parameters get room
+
+        await run(pilot, screen)
+        assert screen.result is not None
+        (step,) = screen.query(StepView)
+        lines = str(step.content).split("\n")
+        width = step.size.width
+        assert [line for line in lines if cell_len(line) > width] == []  # no bar wraps
+        assert step.size.height == len(lines)
+        assert await wait_until(pilot, lambda: result_in_view(screen))
+        assert screen.query_one("#lab-main", VerticalScroll).scroll_y > 0  # scrolled to it
+
+        await pilot.resize_terminal(160, 48)  # wider: full titles, the bars drawn again
+        await settle(pilot)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(6)]
+        assert prompts == [f"{n}. {s.title}" for n, s in enumerate(SCENARIOS, start=1)]
+        assert await wait_until(pilot, lambda: step.size.width > width)
+        assert await wait_until(
+            pilot, lambda: max(map(cell_len, str(step.content).split("\n"))) > 80
+        )
+
+
+def test_the_bars_fit_the_width_they_are_given() -> None:
+    rows = [
+        {"version": v, "events_read_without": v, "events_read_with": v % 5, "snapshot_at": 15}
+        for v in range(15, 215)
+    ]
+    for width in (58, 80, 160):
+        lines = loads_lines(rows, width)
+        assert max(cell_len(str(line)) for line in lines) <= width
+    # version 16 reads 16 events without snapshots, 1 with them: both get a bar, however short
+    assert str(loads_lines(rows, 58)[2]).count("█") == 2
+
+
+async def test_choosing_another_scenario_replaces_the_result(demo_app: Application) -> None:
+    async with Dashboard(demo_app).run_test(size=(160, 48)) as pilot:
+        screen = await open_lab(pilot, 0)
+        assert await wait_until(pilot, lambda: bool(screen.query_one("#lab-command", Input).value))
+        await run(pilot, screen)
+        assert texts(screen, ".lab-step") and screen.result is not None
+
+        await pilot.press("down")
+        await settle(pilot)
+        assert texts(screen, "#lab-explanation")[0].startswith("2. A snapshot kicking in\n")
+        assert texts(screen, ".lab-step") == []  # the conflict's steps are gone
+        assert texts(screen, ".lab-scratch") == [] and texts(screen, ".lab-conclusion") == []
+        assert texts(screen, ".lab-hint")[0].startswith("Pick a scenario")
+        assert texts(screen, "#lab-status") == [""]
+        assert screen.result is None and screen.error is None
+
+        await run(pilot, screen)  # its own result replaces the hint
+        assert screen.result is not None and screen.result.run.scenario == "snapshot"
+        assert texts(screen, ".lab-step")[0].startswith("1. 12 commands")
+        await pilot.press("up")
+        await settle(pilot)
+        assert texts(screen, ".lab-step") == [] and screen.result is None
+
+
+async def test_a_run_that_ends_after_another_scenario_is_chosen_is_not_shown(
+    demo_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def held(application: Application, request: LabRequest) -> LabResult:
+        assert release.wait(30)
+        return run_on_scratch(application, request)
+
+    monkeypatch.setattr(lab_screen, "run_on_scratch", held)
+    async with Dashboard(demo_app).run_test(size=(160, 48)) as pilot:
+        screen = await open_lab(pilot, 0)
+        assert await wait_until(pilot, lambda: bool(screen.query_one("#lab-command", Input).value))
+        await pilot.press("ctrl+s")
+        await pilot.press("down")  # while the conflict runs
+        await pilot.pause()
+        assert screen.running and screen.scenario == "snapshot"
+        release.set()
+        assert await wait_until(pilot, lambda: not screen.running)
+        await settle(pilot)
+        assert texts(screen, ".lab-step") == [] and screen.result is None
+        assert texts(screen, "#lab-status") == [""]
+        assert texts(screen, ".lab-hint")[0].startswith("Pick a scenario")
+        assert not screen.query_one("#lab-run", Button).disabled

@@ -24,6 +24,11 @@ from tui_es.es.messages import Command
 from tui_es.es.snapshots import SnapshotPolicy
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 event``, ``2 events``: a count and its noun, singular or plural as it should read."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass
 class LabStep:
     title: str
@@ -177,8 +182,8 @@ def run_snapshot(
     )
     last = rows[-1]
     run.conclusion = (
-        f"At version {last['version']} a load reads {last['events_read_with']} events instead of "
-        f"{last['events_read_without']}."
+        f"At version {last['version']} a load reads {counted(last['events_read_with'] or 0, 'event')} "
+        f"instead of {last['events_read_without']}."
     )
     return run
 
@@ -204,7 +209,7 @@ def run_drift(app: Application, view_name: str) -> LabRun:
     app.store.ensure_views([scratch.name])
     dispatcher = ProjectionDispatcher(app.codec, [scratch])
     folded = dispatcher.rebuild(app.store, scratch.name)
-    run.step("Rebuilt into a scratch view", f"{scratch.name}: {folded} positions folded")
+    run.step("Rebuilt into a scratch view", f"{scratch.name}: {counted(folded, 'position')} folded")
     live = {r.view_id: r for r in app.store.view_rows(view_name)}
     rebuilt = {r.view_id: r for r in app.store.view_rows(scratch.name)}
     differences = [
@@ -218,7 +223,9 @@ def run_drift(app: Application, view_name: str) -> LabRun:
         != (rebuilt[i].payload if i in rebuilt else None)
     ]
     run.step(
-        "Compared with the live view", f"{len(differences)} rows differ", differences=differences
+        "Compared with the live view",
+        f"{counted(len(differences), 'row')} {'differs' if len(differences) == 1 else 'differ'}",
+        differences=differences,
     )
     app.rebuild(view_name)
     again = {r.view_id: r.payload for r in app.store.view_rows(view_name)}
@@ -261,19 +268,25 @@ def run_upcast(app: Application, limit: int = 100_000) -> LabRun:
         )
         return run
     stored, upcast, chain = found
+    envelope = app.codec.decode(stored)
+    # The version the event class declares ("2.0"), not the upcasters' normalised "2.0.0".
+    current = type(envelope.payload).event_version
     run.step(
         "A stored event at an old version",
         f"position {stored.position}: {stored.event_type} {stored.event_version}",
         payload=stored.payload,
         version=stored.event_version,
     )
-    run.step("The upcasters applied", " → ".join(chain), chain=chain)
-    envelope = app.codec.decode(stored)
+    run.step(
+        "The upcasters applied",
+        f"{stored.event_type} {stored.event_version} → {current}",
+        applied=counted(len(chain), "upcaster"),
+    )
     run.step(
         "Read as the current version",
-        f"{envelope.event_type} {envelope.event_version}",
+        f"{envelope.event_type} {current}",
         payload=upcast.payload,
-        version=upcast.event_version,
+        version=current,
         event=envelope.payload.to_tagged(),
     )
     run.conclusion = "The stored row is unchanged: only what is read is upcast."

@@ -15,12 +15,12 @@ from rich.text import Text
 from textual.content import Content
 
 from tui_es.es.diff import diff_states, flatten
-from tui_es.es.lab import LabRun, LabStep
+from tui_es.es.lab import LabRun, LabStep, counted
 from tui_es.tui.commands.trace import change_line, tagged_text, value_text
 from tui_es.tui.values import format_scalar, is_scalar
 
 MUTED = "$foreground-muted"
-BAR_WIDTH = 24
+MIN_BAR, MAX_BAR = 6, 32  # the bars' width, as the step's width allows
 
 
 def label(key: str) -> str:
@@ -46,7 +46,7 @@ def values_lines(run: LabRun, step: LabStep, width: int = 100) -> list[Content]:
         if key == "tree" or (key == "correlation_id" and "tree" in values):
             continue  # drawn as a Tree widget, its correlation id above it
         if key == "loads" and _is_table(value):
-            lines.extend(loads_lines(value))
+            lines.extend(loads_lines(value, width))
         elif key == "differences" and isinstance(value, list):
             lines.extend(differences_lines(value, width))
         elif key == "payload" and run.scenario == "upcast" and isinstance(value, Mapping):
@@ -99,27 +99,40 @@ def _cell(value: Any) -> str:
     return "-" if value is None else format_scalar(value)
 
 
-def loads_lines(rows: list[Mapping[str, Any]]) -> list[Content]:
-    """Events read per load, without and with snapshots, as two bars per version."""
+def loads_lines(rows: list[Mapping[str, Any]], width: int = 100) -> list[Content]:
+    """Events read per load, without and with snapshots, as two bars per version.
+
+    The bars take what ``width`` leaves after the other columns, so a row never wraps.
+    """
     top = max(
         [int(r.get("events_read_without") or 0) for r in rows]
         + [int(r.get("events_read_with") or 0) for r in rows]
         + [1]
     )
-    scale = min(1.0, BAR_WIDTH / top)
+    digits = len(str(top))
+    # "  version  " + bar + " n" + "  " + bar + " n" + "  snapshot at": the bars get the rest
+    bar_width = max(MIN_BAR, min(MAX_BAR, (width - 11 - 2 * (digits + 1) - 2 - 13) // 2))
+    scale = min(1.0, bar_width / top)
+    column = bar_width + 1 + digits
 
     def bar(count: int, style: str) -> Content:
-        length = round(count * scale)
+        # rounded half up, and never to nothing: a load that reads 1 event shows a bar
+        length = min(bar_width, max(1, int(count * scale + 0.5))) if count > 0 else 0
         return Content.assemble(
-            ("█" * length, style), (" " * (BAR_WIDTH - length), ""), f" {count:>4}"
+            ("█" * length, style), (" " * (bar_width - length), ""), f" {count:>{digits}}"
+        )
+
+    def heading(text: str, short: str) -> Content:
+        return Content.styled(
+            (text if len(text) <= column else short)[:column].ljust(column), "bold"
         )
 
     lines = [
         Content.assemble(
             ("  version  ", "bold"),
-            ("events read without snapshots".ljust(BAR_WIDTH + 5), "bold"),
+            heading("without snapshots", "no snapshots"),
             "  ",
-            ("with snapshots".ljust(BAR_WIDTH + 5), "bold"),
+            heading("with snapshots", "snapshots"),
             ("  snapshot at", "bold"),
         )
     ]
@@ -257,6 +270,12 @@ def node_details(node: Node, parent: Node | None, correlation_id: str) -> Conten
     if node.get("error"):
         lines.append(Content.styled(f"refused: {node.get('error')}", "$text-error"))
     return Content("\n").join(lines)
+
+
+def tree_size(node: Node) -> str:
+    """``3 commands, 3 events``: what the tree holds."""
+    commands, events = count_nodes(node)
+    return f"{counted(commands, 'command')}, {counted(events, 'event')}"
 
 
 def count_nodes(node: Node) -> tuple[int, int]:

@@ -3,14 +3,16 @@ chain of commands on purpose, on a scratch copy of the store, and watch it step 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Footer,
@@ -27,10 +29,10 @@ from textual.worker import get_current_worker
 
 from tui_es.es.application import Application
 from tui_es.es.errors import DomainError, UserError
-from tui_es.es.lab import SCENARIOS
+from tui_es.es.lab import SCENARIOS, counted
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.tui.commands.history import RecentCommand
-from tui_es.tui.lab.render import count_nodes, node_details, node_label, step_content
+from tui_es.tui.lab.render import node_details, node_label, step_content, tree_size
 from tui_es.tui.lab.runner import (
     DEFAULT_COMMANDS,
     DEFAULT_DELAY,
@@ -52,6 +54,50 @@ HINT = (
     "of the store: the real one is never touched."
 )
 ALL_PARAMETERS = ("aggregate", "command", "interval", "view", "delay", "policy")
+# Below this many columns the scenario list shows short titles, so the parameters have room.
+NARROW = 110
+SHORT_TITLES = {
+    "conflict": "Conflict",
+    "snapshot": "Snapshot",
+    "drift": "Drift",
+    "upcast": "Upcast",
+    "consistency": "Consistency",
+    "causation": "Causation",
+}
+
+
+def scratch_summary(result: LabResult) -> Content:
+    """What the run did to the scratch copy's log, and that the real store's head did not move."""
+    before, after = result.scratch_head_before, result.scratch_head_after
+    if after == before:
+        log = f"nothing was appended to its log (still at position {before})"
+    else:
+        log = (
+            f"its log went from position {before} to {after} "
+            f"({counted(after - before, 'event')} appended)"
+        )
+    return Content.assemble(
+        ("On a scratch copy: ", "bold"),
+        f"{log}, then the copy was thrown away. ",
+        ("The real store is untouched: ", "bold"),
+        f"its head is still {result.real_head}.",
+    )
+
+
+class StepView(Static):
+    """One step of a run, drawn again for the width it gets (the bars and values fit it)."""
+
+    def __init__(self, run: Any, index: int, width: int) -> None:
+        super().__init__(step_content(run, index, width), classes="lab-step")
+        self.lab_run = run
+        self.index = index
+        self.drawn_for = width
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        if width > 0 and width != self.drawn_for:
+            self.drawn_for = width
+            self.update(step_content(self.lab_run, self.index, width))
 
 
 class CausationTree(Tree[dict[str, Any]]):
@@ -78,6 +124,7 @@ class CausationTree(Tree[dict[str, Any]]):
 
 class LabScreen(Screen[None]):
     TITLE = "Scenario lab"
+    CSS_PATH = Path(__file__).with_name("lab.tcss")
     HELP: ClassVar[str] = """\
 The **scenario lab** makes the moments of event sourcing happen on purpose:
 two writers in a conflict, a snapshot cutting the events a load reads, a view
@@ -89,7 +136,8 @@ Every run works on a **scratch copy** of the store, made for that run and
 thrown away after: the real store is never written to. The result line says
 how far the copy's log grew and that the real head did not move.
 
-- Pick a scenario on the left (↑/↓); its explanation and parameters show.
+- Pick a scenario on the left (↑/↓); its explanation and parameters show,
+  and the results of another scenario are cleared.
 - **Command**: JSON as the Commands pane's raw JSON takes it. It is filled
   with a command the chosen aggregate accepts now (the last one you executed,
   if it still is accepted); edit it freely, empty it to get a suggestion back.
@@ -117,9 +165,10 @@ how far the copy's log grew and that the real head did not move.
         self.recent = recent
         keys = [s.key for s in SCENARIOS]
         self.scenario = scenario if scenario in keys else keys[0]
-        self.result: LabResult | None = None
+        self.result: LabResult | None = None  # the run shown, always of ``scenario``
         self.error: str | None = None
         self.running = False
+        self.narrow: bool | None = None
         self._suggested = ""  # the command last filled in; the user's own text is never replaced
         domain = application.domain
         first = recent.aggregate_type if recent else domain.aggregate().aggregate_type
@@ -144,7 +193,7 @@ how far the copy's log grew and that the real head did not move.
                     id="lab-scratch-note",
                     markup=False,
                 )
-            with Vertical(id="lab-main"):
+            with VerticalScroll(id="lab-main"):
                 yield Static("", id="lab-explanation")
                 with Vertical(id="lab-params"):
                     with Horizontal(classes="form-field lab-param", id="param-aggregate"):
@@ -166,7 +215,8 @@ how far the copy's log grew and that the real head did not move.
                         )
                     yield Static("", id="lab-command-status", classes="field-error", markup=False)
                     with Horizontal(classes="form-field lab-param", id="param-interval"):
-                        yield Label("Snapshot each", classes="field-label")
+                        yield Label("Snapshots", classes="field-label")
+                        yield Label("every", classes="lab-unit -first")
                         yield Input(
                             str(DEFAULT_INTERVAL),
                             compact=True,
@@ -209,41 +259,49 @@ how far the copy's log grew and that the real head did not move.
                     yield Button("Run", variant="primary", compact=True, id="lab-run")
                     yield Label("ctrl+s", id="lab-run-key")
                     yield Static("", id="lab-status", markup=False)
-                yield VerticalScroll(Static(HINT, classes="lab-hint"), id="lab-result")
+                with Vertical(id="lab-result"):
+                    yield Static(HINT, classes="lab-hint")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         scenarios = self.query_one("#lab-scenarios", OptionList)
         scenarios.highlighted = [s.key for s in SCENARIOS].index(self.scenario)
         scenarios.focus()
+        self._fit(self.app.size.width)
         self._show_scenario()
         self._load_ids(self._aggregate_type, self.recent.aggregate_id if self.recent else None)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        """Short titles in the scenario list when the screen is narrow, full ones otherwise."""
+        narrow = width < NARROW
+        if narrow == self.narrow:
+            return
+        self.narrow = narrow
+        self.set_class(narrow, "-narrow")
+        scenarios = self.query_one("#lab-scenarios", OptionList)
+        for index, s in enumerate(SCENARIOS):
+            title = SHORT_TITLES.get(s.key, s.title) if narrow else s.title
+            scenarios.replace_option_prompt_at_index(index, f"{index + 1}. {title}")
+
     # -- choosing ---------------------------------------------------------------------------------
     @on(OptionList.OptionHighlighted, "#lab-scenarios")
-    def _scenario_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    async def _scenario_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
         key = event.option.id
         if key is None or key == self.scenario:
             return
         self.scenario = key
         self._show_scenario()
+        await self._clear_result()
         self._suggest()
 
     @on(OptionList.OptionSelected, "#lab-scenarios")
     def _scenario_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.action_run()
-
-    def select_scenario(self, key: str) -> None:
-        """Highlight a scenario (as ↑/↓ would), showing its explanation and parameters."""
-        self.query_one("#lab-scenarios", OptionList).highlighted = [s.key for s in SCENARIOS].index(
-            key
-        )
-        if key != self.scenario:
-            self.scenario = key
-            self._show_scenario()
-            self._suggest()
 
     def _show_scenario(self) -> None:
         chosen = scenario(self.scenario)
@@ -255,12 +313,20 @@ how far the copy's log grew and that the real head did not move.
         for name in ALL_PARAMETERS:
             self.query_one(f"#param-{name}").display = name in wanted
         self.query_one("#lab-command-status").display = "command" in wanted
-        if not wanted:
-            self.query_one("#lab-params").display = False
-        else:
-            self.query_one("#lab-params").display = True
+        self.query_one("#lab-params").display = bool(wanted)
         blocked = "policy" in wanted and not self.application.domain.policies
         self.query_one("#lab-run", Button).disabled = blocked or self.running
+
+    async def _clear_result(self) -> None:
+        """Back to the hint: what is shown belongs to another scenario."""
+        self.result = None
+        self.error = None
+        if not self.running:  # a run still going says so until it ends
+            self._set_status("")
+        box = self.query_one("#lab-result", Vertical)
+        await box.remove_children()
+        await box.mount(Static(HINT, classes="lab-hint"))
+        self.query_one("#lab-main", VerticalScroll).scroll_home(animate=False)
 
     @on(Select.Changed, "#lab-aggregate-type")
     def _type_changed(self, event: Select.Changed) -> None:
@@ -292,10 +358,12 @@ how far the copy's log grew and that the real head did not move.
 
     def _ids_loaded(self, ids: list[str], wanted: str | None) -> None:
         select = self.query_one("#lab-aggregate-id", Select)
-        select.set_options([(i, i) for i in ids])
-        if ids:
-            select.value = wanted if wanted in ids else ids[0]
-        else:
+        # Quietly: the suggestion below is the one looked for, not a second one on Changed.
+        with select.prevent(Select.Changed):
+            select.set_options([(i, i) for i in ids])
+            if ids:
+                select.value = wanted if wanted in ids else ids[0]
+        if not ids:
             self._set_status(
                 f"No {self._aggregate_type} in the store yet: execute a command first."
             )
@@ -419,57 +487,71 @@ how far the copy's log grew and that the real head did not move.
         self.query_one("#lab-result").loading = False
         self._show_scenario()
 
+    def _outdated(self, request: LabRequest) -> bool:
+        """True for a run of a scenario no longer chosen: its steps would explain another one."""
+        if request.scenario == self.scenario:
+            return False
+        self._set_status("")
+        self.notify(
+            f"“{scenario(request.scenario).title}” ended after you chose another scenario; "
+            "choose it again and run it to see its steps.",
+            title="Scenario lab",
+        )
+        return True
+
+    async def _show_result(self, widgets: list[Widget]) -> None:
+        box = self.query_one("#lab-result", Vertical)
+        await box.remove_children()
+        await box.mount_all(widgets)
+        # Once laid out, the result at the top of the column (it only moves if it does not fit).
+        self.call_after_refresh(self._reveal_result)
+
+    def _reveal_result(self) -> None:
+        main = self.query_one("#lab-main", VerticalScroll)
+        main.scroll_to_widget(self.query_one("#lab-result"), animate=False, top=True)
+
     async def _failed(self, request: LabRequest, message: str) -> None:
         self._done()
+        if self._outdated(request):
+            return
         self.result = None
         self.error = message
         self._set_status("")
-        box = self.query_one("#lab-result", VerticalScroll)
-        await box.remove_children()
-        await box.mount(
-            Static(
-                Content.assemble(
-                    (f"✘ {scenario(request.scenario).title}: not run to the end\n", "bold"),
-                    message,
-                    "\n\nThe scratch copy was thrown away; the real store is untouched.",
-                ),
-                classes="lab-error",
-            )
+        await self._show_result(
+            [
+                Static(
+                    Content.assemble(
+                        (f"✘ {scenario(request.scenario).title}: not run to the end\n", "bold"),
+                        message,
+                        "\n\nThe scratch copy was thrown away; the real store is untouched.",
+                    ),
+                    classes="lab-error",
+                )
+            ]
         )
 
     async def _finished(self, result: LabResult) -> None:
         self._done()
+        if self._outdated(result.request):
+            return
         self.result = result
         self.error = None
         run = result.run
         self._set_status("Done.")
-        box = self.query_one("#lab-result", VerticalScroll)
-        await box.remove_children()
-        width = max((box.content_region.width or 100) - 2, 40)
-        widgets: list[Static | Tree[dict[str, Any]]] = [
-            Static(
-                Content.assemble(
-                    ("On a scratch copy: ", "bold"),
-                    f"its log went from position {result.scratch_head_before} to "
-                    f"{result.scratch_head_after}, then the copy was thrown away. ",
-                    ("The real store is untouched: ", "bold"),
-                    f"its head is still {result.real_head}.",
-                ),
-                classes="lab-scratch",
-            )
-        ]
+        # the width the steps get (the column keeps room for its scrollbar: it does not change)
+        width = self.query_one("#lab-result").content_region.width or 80
+        widgets: list[Widget] = [Static(scratch_summary(result), classes="lab-scratch")]
         for index, step in enumerate(run.steps):
-            widgets.append(Static(step_content(run, index, width), classes="lab-step"))
+            widgets.append(StepView(run, index, width))
             tree = step.values.get("tree")
             if isinstance(tree, dict):
-                commands, events = count_nodes(tree)
                 correlation = str(step.values.get("correlation_id", ""))
                 widgets.append(
                     Static(
                         Content.assemble(
                             ("  correlation id: ", "bold"),
                             correlation,
-                            (f"  · {commands} commands, {events} events", "$foreground-muted"),
+                            (f"  · {tree_size(tree)}", "$foreground-muted"),
                         ),
                         classes="lab-correlation",
                     )
@@ -478,11 +560,10 @@ how far the copy's log grew and that the real head did not move.
                 widgets.append(Static("", id="lab-node", classes="lab-node"))
         if run.conclusion:
             widgets.append(Static(f"→ {run.conclusion}", classes="lab-conclusion", markup=False))
-        await box.mount_all(widgets)
-        box.scroll_home(animate=False)
-        trees = box.query(CausationTree)
+        await self._show_result(widgets)
+        trees = self.query(CausationTree)
         if trees:
-            trees.first().focus()
+            trees.first().focus(scroll_visible=False)
             self._show_node(trees.first(), trees.first().root.data)
 
     @on(Tree.NodeHighlighted, "#lab-tree")
