@@ -527,3 +527,17 @@ def test_a_fold_leaves_the_cycle_collector_as_it_found_it(new_store: StoreFactor
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_a_checkpoint_moves_only_from_where_it_is(new_store: StoreFactory) -> None:
+    """The commit's one-statement check-and-move: a view that missed events is never moved."""
+    store = new_store()
+    with store.transaction() as tx:
+        assert not tx.move_checkpoint(VIEW, 0, 5)  # no checkpoint yet: nothing to move
+        tx.set_checkpoint(VIEW, 3)
+    with store.transaction() as tx:
+        assert not tx.move_checkpoint(VIEW, 2, 5)
+        assert tx.checkpoint(VIEW) == 3
+        assert tx.move_checkpoint(VIEW, 3, 5)
+        assert tx.checkpoint(VIEW) == 5
+    assert store.checkpoints() == {VIEW: 5}

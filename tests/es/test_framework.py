@@ -383,3 +383,26 @@ def test_the_memory_store_refuses_a_sequence_gap() -> None:
     with pytest.raises(ValueError, match="sequence 3 does not follow 0"), store.transaction() as tx:
         tx.append([codec.serialize("counter", "a", 3, Incremented(), {})])
     assert store.head_position() == 0
+
+
+def test_the_clock_writes_what_format_time_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """utc_now formats each second once; every text must still be that moment's RFC 3339."""
+    from tui_es.es import framework
+
+    moments = [1_700_000_000_000_001_000, 1_700_000_000_999_999_000, 1_700_000_001_000_000_000]
+    for nanoseconds in moments:
+        monkeypatch.setattr(framework.time, "time_ns", lambda n=nanoseconds: n)
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        expected = framework.format_time(epoch + timedelta(microseconds=nanoseconds // 1000))
+        assert framework.utc_now() == expected
+
+
+def test_command_ids_are_random_version_4_uuids() -> None:
+    from tui_es.es.framework import new_uuid
+
+    ids = [new_uuid() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text  # lower case, dashes where str(uuid4()) puts them

@@ -50,6 +50,8 @@ class Application:
             )
             for a in domain.aggregates
         }
+        # the framework that takes each command class seen so far
+        self._by_command: dict[type[Command], CqrsFramework[Any]] = {}
         self.catch_up_error: AggregateError | None = None
         self.catch_up_projection: str | None = None
         """The projection the failed catch-up stopped in (None if it did not fail, or unknown)."""
@@ -104,7 +106,11 @@ class Application:
         if isinstance(command, str):
             aggregate_type, command = self.parse_command(command, aggregate_type)
         elif aggregate_type is None:
+            framework = self._by_command.get(type(command))
+            if framework is not None and trace is None:
+                return framework.execute(aggregate_id, command, metadata)
             aggregate_type = self.aggregate_type_of(command)
+            self._by_command[type(command)] = self.framework(aggregate_type)
         if trace is not None:
             trace.aggregate_type = aggregate_type
             trace.command = command.to_tagged()

@@ -90,6 +90,14 @@ class ProjectionDispatcher:
         last = committed[-1].position
         assert first is not None and last is not None
         for view in self.views:
+            if (
+                decoded is not None
+                and not explain
+                and tx.move_checkpoint(view.name, first - 1, last)
+            ):
+                # the usual case: the view had every event before these
+                view.apply(tx, decoded, cache, kept)
+                continue
             checkpoint = tx.checkpoint(view.name)
             if checkpoint >= last:
                 continue
@@ -105,7 +113,6 @@ class ProjectionDispatcher:
                         touched.append(view_id)
                         before[view_id] = tx.load_view(view.name, view_id)
             if decoded is not None and checkpoint == first - 1:
-                # the usual case: just this commit's events
                 view.apply(tx, decoded, None if explain else cache, kept)
                 tx.set_checkpoint(view.name, last)
             else:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic
@@ -27,7 +26,7 @@ from tui_es.es.errors import (
 )
 from tui_es.es.messages import Command, InvalidMessage
 from tui_es.es.snapshots import SerializedSnapshot, SnapshotPolicy
-from tui_es.es.store import EventStore
+from tui_es.es.store import EventStore, StoreTransaction
 from tui_es.es.trace import CommandTrace
 from tui_es.es.views import CachedRow
 
@@ -45,9 +44,33 @@ def parse_time(text: str) -> str:
     return format_time(moment)
 
 
+_second: tuple[int, str] = (0, "")  # the last second formatted, and its text
+
+
 def utc_now() -> str:
-    """Now, as chrono's ``Utc::now().to_rfc3339()`` writes it (RFC 3339, UTC)."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")  # format_time, already in UTC
+    """Now, as chrono's ``Utc::now().to_rfc3339()`` writes it (RFC 3339, UTC, microseconds).
+
+    Every command takes the time twice; the date and time of day are formatted
+    once a second (what ``format_time`` would write, at a third of its cost).
+    """
+    global _second
+    now = time.time_ns() // 1000
+    seconds, micros = divmod(now, 1_000_000)
+    known, text = _second
+    if seconds != known:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        _second = (seconds, text)
+    return f"{text}.{micros:06d}+00:00"
+
+
+def new_uuid() -> str:
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` writes it, in half the time."""
+    h = f"{int.from_bytes(os.urandom(16)) & _UUID_CLEAR | _UUID_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))  # the version and variant bits
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
 
 @dataclass
@@ -88,7 +111,7 @@ class CqrsFramework(Generic[A]):
         snapshots: SnapshotPolicy | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], str] = utc_now,
-        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        new_id: Callable[[], str] = new_uuid,
         cache_size: int = 4096,
     ) -> None:
         self.aggregate = aggregate
@@ -276,20 +299,15 @@ class CqrsFramework(Generic[A]):
         trace: CommandTrace | None = None,
     ) -> list[EventEnvelope]:
         """Handle and commit; the context is kept for the next command only if all went well."""
-        sink: EventSink[A] = EventSink(context.aggregate)
-        with trace.step("handle") if trace else nullcontext() as step:
-            try:
-                context.aggregate.handle(command, self.services, sink)
-            except DomainError as e:
-                if step is not None:
+        if trace is None:
+            events = self._handle(context, command)
+        else:
+            with trace.step("handle") as step:
+                try:
+                    events = self._handle(context, command)
+                except UserError as e:
                     step.values.update(command=command.to_tagged(), error=str(e))
-                raise UserError(e) from e
-            except AggregateError:
-                raise
-            except Exception as e:  # a bug in the domain must not look like a rejection
-                raise UnexpectedError(f"{type(e).__name__}: {e}") from e
-            events = sink.collect()
-            if step is not None:
+                    raise
                 step.values.update(
                     command=command.to_tagged(),
                     events=[e.to_tagged() for e in events],
@@ -301,6 +319,19 @@ class CqrsFramework(Generic[A]):
         envelopes = self.commit(context, events, metadata, trace)
         self._keep(context)
         return envelopes
+
+    def _handle(self, context: AggregateContext[A], command: Command) -> list[Any]:
+        """The events the aggregate writes for the command (applied to it already)."""
+        sink: EventSink[A] = EventSink(context.aggregate)
+        try:
+            context.aggregate.handle(command, self.services, sink)
+        except DomainError as e:
+            raise UserError(e) from e
+        except AggregateError:
+            raise
+        except Exception as e:  # a bug in the domain must not look like a rejection
+            raise UnexpectedError(f"{type(e).__name__}: {e}") from e
+        return sink.collect()
 
     def commit(
         self,
@@ -316,64 +347,90 @@ class CqrsFramework(Generic[A]):
             )
             for i, e in enumerate(events, start=1)
         ]
-        snapshot = None
+        if trace is not None:
+            return self._commit_traced(context, events, rows, trace)
         kept: list[CachedRow] = []
-        with trace.step("commit") if trace else nullcontext() as step:
-            if step is not None:
-                step.values["expected_version"] = context.sequence
+        dispatcher = self.dispatcher
+        with self.store.transaction() as tx:
+            committed = tx.append(rows)
+            snapshot = self._snapshot_if_due(tx, context, committed)
+            envelopes = [
+                _envelope(row, event) for row, event in zip(committed, events, strict=True)
+            ]
+            dispatcher.apply_in_transaction(
+                tx, committed, envelopes, cache=dispatcher.rows.bind(self.store), kept=kept
+            )
+        dispatcher.rows.keep(kept)
+        self._committed(context, committed, snapshot)
+        return envelopes
+
+    def _commit_traced(
+        self,
+        context: AggregateContext[A],
+        events: list[Any],
+        rows: list[SerializedEvent],
+        trace: CommandTrace,
+    ) -> list[EventEnvelope]:
+        with trace.step("commit") as step:
+            step.values["expected_version"] = context.sequence
             try:
                 with self.store.transaction() as tx:
                     committed = tx.append(rows)
-                    if self.snapshots.due(context.sequence, len(rows)):
-                        previous = context.snapshot.current_snapshot if context.snapshot else 0
-                        snapshot = SerializedSnapshot(
-                            self.aggregate_type,
-                            context.aggregate_id,
-                            context.aggregate.state_json(),
-                            committed[-1].sequence,
-                            previous + 1,
-                        )
-                        tx.save_snapshot(snapshot)
+                    snapshot = self._snapshot_if_due(tx, context, committed)
                     envelopes = [
                         _envelope(row, event) for row, event in zip(committed, events, strict=True)
                     ]
-                    if trace is None:
-                        self.dispatcher.apply_in_transaction(
-                            tx,
-                            committed,
-                            envelopes,
-                            cache=self.dispatcher.rows.bind(self.store),
-                            kept=kept,
+                    with trace.step("dispatch") as dispatch:
+                        dispatch.values["views"] = self.dispatcher.apply_in_transaction(
+                            tx, committed, envelopes, explain=True
                         )
-                    else:
-                        with trace.step("dispatch") as dispatch:
-                            dispatch.values["views"] = self.dispatcher.apply_in_transaction(
-                                tx, committed, envelopes, explain=True
-                            )
             except AggregateConflict:
-                if step is not None:
-                    step.values["error"] = (
-                        f"aggregate conflict: version {context.sequence + 1} was taken by "
-                        "another writer since the load"
-                    )
-                raise
-            if step is not None:
-                step.values.update(
-                    sequences=[e.sequence for e in committed],
-                    positions=[e.position for e in committed],
-                    recorded_at=committed[-1].recorded_at,
-                    snapshot=None if snapshot is None else snapshot.last_sequence,
+                step.values["error"] = (
+                    f"aggregate conflict: version {context.sequence + 1} was taken by "
+                    "another writer since the load"
                 )
-        if trace is not None:
-            # the dispatch step ran inside the commit: list it after it
-            trace.steps.sort(key=lambda s: _ORDER.get(s.name, 9))
-        self.dispatcher.rows.keep(kept)
-        # the context now describes the aggregate as committed
+                raise
+            step.values.update(
+                sequences=[e.sequence for e in committed],
+                positions=[e.position for e in committed],
+                recorded_at=committed[-1].recorded_at,
+                snapshot=None if snapshot is None else snapshot.last_sequence,
+            )
+        # the dispatch step ran inside the commit: list it after it
+        trace.steps.sort(key=lambda s: _ORDER.get(s.name, 9))
+        self._committed(context, committed, snapshot)
+        return envelopes
+
+    def _snapshot_if_due(
+        self,
+        tx: StoreTransaction,
+        context: AggregateContext[A],
+        committed: list[SerializedEvent],
+    ) -> SerializedSnapshot | None:
+        if not self.snapshots.due(context.sequence, len(committed)):
+            return None
+        previous = context.snapshot.current_snapshot if context.snapshot else 0
+        snapshot = SerializedSnapshot(
+            self.aggregate_type,
+            context.aggregate_id,
+            context.aggregate.state_json(),
+            committed[-1].sequence,
+            previous + 1,
+        )
+        tx.save_snapshot(snapshot)
+        return snapshot
+
+    def _committed(
+        self,
+        context: AggregateContext[A],
+        committed: list[SerializedEvent],
+        snapshot: SerializedSnapshot | None,
+    ) -> None:
+        """The context now describes the aggregate as committed; queries outside catch up."""
         context.sequence = committed[-1].sequence
         if snapshot is not None:
             context.snapshot = snapshot
         self.dispatcher.dispatch_after_commit(self.store)
-        return envelopes
 
 
 _ORDER = {"load": 0, "handle": 1, "commit": 2, "dispatch": 3}

@@ -125,6 +125,12 @@ class _Transaction:
     def set_checkpoint(self, name: str, position: int) -> None:
         self.state.checkpoints[name] = position
 
+    def move_checkpoint(self, name: str, expected: int, position: int) -> bool:
+        if name not in self.state.checkpoints or self.state.checkpoints[name] != expected:
+            return False
+        self.state.checkpoints[name] = position
+        return True
+
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
         return self.state.views.get(view, {}).get(view_id)
 

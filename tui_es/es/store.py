@@ -86,6 +86,10 @@ class StoreTransaction(Protocol):
 
     def set_checkpoint(self, name: str, position: int) -> None: ...
 
+    def move_checkpoint(self, name: str, expected: int, position: int) -> bool:
+        """Set the checkpoint to ``position`` if it is at ``expected``; else change nothing."""
+        ...
+
     def load_view(self, view: str, view_id: str) -> ViewRow | None: ...
 
     def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:

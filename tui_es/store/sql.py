@@ -250,6 +250,10 @@ class SqlTransaction:
         if self.cursor.rowcount == 0:
             self.cursor.execute(self.sql.insert_checkpoint, (name, position))
 
+    def move_checkpoint(self, name: str, expected: int, position: int) -> bool:
+        self.cursor.execute(self.sql.move_checkpoint, (position, name, expected))
+        return bool(self.cursor.rowcount == 1)
+
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
         self.cursor.execute(self.sql.view(view)[0], (view_id,))
         row = self.cursor.fetchone()
@@ -272,6 +276,65 @@ class SqlTransaction:
 
     def clear_view(self, view: str) -> None:
         self.cursor.execute(self.sql.view(view)[3])
+
+
+class WriteScope:
+    """``with store.transaction() as tx``: one write transaction, committed or rolled back.
+
+    A class, not a generator: it wraps every command, and a generator-based
+    context manager inside another would cost more than some of its statements.
+    Driver errors become the framework's, as in ``SqlEventStore._driver``.
+    """
+
+    __slots__ = ("_cursor", "_raw", "_store")
+
+    def __init__(self, store: SqlEventStore) -> None:
+        self._store = store
+        self._raw: Any = None
+        self._cursor: Any = None
+
+    def __enter__(self) -> SqlTransaction:
+        store = self._store
+        self._raw = raw = store._checkout()
+        try:
+            self._cursor = cursor = raw.cursor()
+            if store.dialect == "sqlite":
+                # take the write lock now: a reader upgraded later could deadlock
+                cursor.execute("BEGIN IMMEDIATE")
+            return SqlTransaction(store, cursor)
+        except BaseException as e:
+            self.__exit__(type(e), e, None)
+            raise
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        store, raw, cursor = self._store, self._raw, self._cursor
+        self._raw = self._cursor = None
+        translated: AggregateError | None = None
+        try:
+            if error is None:
+                try:
+                    raw.commit()
+                except BaseException as e:  # the commit failed: nothing of it stays
+                    error = e
+                    with suppress(Exception):
+                        raw.rollback()
+                    if not isinstance(e, store.dbapi.Error):
+                        raise
+            else:
+                with suppress(Exception):
+                    raw.rollback()
+            if isinstance(error, store.dbapi.Error):
+                # translated before the connection goes back: a dropped one is invalidated
+                translated = store._driver_error(error, raw)
+        finally:
+            if cursor is not None:
+                with suppress(Exception):
+                    cursor.close()
+            store._release(raw)
+        if translated is not None:
+            raise translated from (None if isinstance(translated, AggregateConflict) else error)
 
 
 def plain_engine(url: URL) -> Engine:
@@ -448,28 +511,42 @@ class SqlEventStore:
         more than a small query); servers use SQLAlchemy's pool, which also
         replaces connections the server dropped.
         """
-        local = self._local if self.dialect == "sqlite" else None
-        raw = getattr(local, "raw", None)
+        raw = self._checkout()
+        try:
+            yield raw
+        except self.dbapi.Error as e:
+            raise self._driver_error(e, raw) from (
+                None if isinstance(e, self.dbapi.IntegrityError) else e
+            )
+        finally:
+            self._release(raw)
+
+    def _checkout(self) -> Any:
+        raw = getattr(self._local, "raw", None) if self.dialect == "sqlite" else None
         if raw is None:
             try:
                 raw = self.engine.raw_connection()
             except SQLAlchemyError as e:
                 raise _translate(e, self.url) from e
-        try:
-            yield raw
-        except self.dbapi.IntegrityError:
-            raise AggregateConflict() from None
-        except self.dbapi.Error as e:
-            if local is None and self.engine.dialect.is_disconnect(e, raw.dbapi_connection, None):
-                # the server dropped it: the pool must not reset it (and log a traceback)
-                raw.invalidate(e)
-            raise DatabaseConnectionError(scrub(f"{self.display_url}: {e}", self.url)) from e
-        finally:
-            if local is None:
-                raw.close()
-            elif getattr(local, "raw", None) is None:
-                local.raw = raw
-                self._keep(raw)
+        return raw
+
+    def _release(self, raw: Any) -> None:
+        if self.dialect != "sqlite":
+            raw.close()
+        elif getattr(self._local, "raw", None) is None:
+            self._local.raw = raw
+            self._keep(raw)
+
+    def _driver_error(self, error: Any, raw: Any) -> AggregateError:
+        """The framework's error for a driver's (a key taken: another writer was first)."""
+        if isinstance(error, self.dbapi.IntegrityError):
+            return AggregateConflict()
+        if self.dialect != "sqlite" and self.engine.dialect.is_disconnect(
+            error, raw.dbapi_connection, None
+        ):
+            # the server dropped it: the pool must not reset it (and log a traceback)
+            raw.invalidate(error)
+        return DatabaseConnectionError(scrub(f"{self.display_url}: {error}", self.url))
 
     def _keep(self, raw: Any) -> None:
         """Remember a thread's connection; close those of threads that have ended."""
@@ -494,25 +571,10 @@ class SqlEventStore:
         rows = self._rows(sql, params)
         return rows[0][0] if rows else None
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlTransaction]:
+    def transaction(self) -> WriteScope:
         if self.read_only:
             raise ReadOnlyError(f"{self.display_url} is open read-only")
-        with self._driver() as raw:
-            cursor = raw.cursor()
-            try:
-                if self.dialect == "sqlite":
-                    # take the write lock now: a reader upgraded later could deadlock
-                    cursor.execute("BEGIN IMMEDIATE")
-                yield SqlTransaction(self, cursor)
-                raw.commit()
-            except BaseException:
-                with suppress(Exception):
-                    raw.rollback()
-                raise
-            finally:
-                with suppress(Exception):
-                    cursor.close()
+        return WriteScope(self)
 
     def close(self) -> None:
         with self._lock:

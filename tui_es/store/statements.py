@@ -50,6 +50,9 @@ class Statements:
         self.update_checkpoint = self._(
             "UPDATE projection_checkpoints SET position = ? WHERE name = ?"
         )
+        self.move_checkpoint = self._(
+            "UPDATE projection_checkpoints SET position = ? WHERE name = ? AND position = ?"
+        )
         self.insert_checkpoint = self._(
             "INSERT INTO projection_checkpoints (name, position) VALUES (?, ?)"
         )
