@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
+from itertools import count
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -37,8 +40,9 @@ from tui_es.store import SqlEventStore
 from tui_es.tui.app import Dashboard
 from tui_es.tui.help import HelpScreen
 from tui_es.tui.timetravel import TimeTravelPane
+from tui_es.tui.timetravel.diff import ROWS_MAX, render_state
 from tui_es.tui.timetravel.plot import FieldPlot
-from tui_es.tui.values import format_scalar
+from tui_es.tui.values import format_scalar, plural
 
 SIZE = (120, 36)
 ACCOUNT = "ACCT-11fa23b0"  # 14 events in the demo history, none upcast
@@ -350,7 +354,11 @@ async def test_the_play_button_and_an_empty_aggregate(demo_app: Application) -> 
 def snapshotted(tmp_path: Path) -> Iterator[Application]:
     """An account written with a snapshot every 3 events: 10 events, snapshots at 3, 6 and 9."""
     store = SqlEventStore(tmp_path / "snapshots.sqlite")
+    # Times of their own, not the clock's: the pane shows when a version was recorded.
+    store.clock = partial(next, (f"2026-11-10T08:{i:02}:00.000000+00:00" for i in count()))
     app = Application(DOMAIN, store, snapshots=SnapshotPolicy.every(3))
+    for framework in app.frameworks.values():
+        framework.clock = partial(next, (f"2026-11-10T08:{i:02}:00Z" for i in count()))
     app.execute(SNAPSHOTTED, f'{{"OpenAccount": {{"account_id": "{SNAPSHOTTED}"}}}}')
     for i in range(1, 10):
         app.execute(SNAPSHOTTED, f'{{"DepositMoney": {{"amount": {i * 10}.5}}}}')
@@ -380,9 +388,13 @@ async def test_snapshot_markers_on_the_version_axis(snapshotted: Application) ->
         assert text_of(pane, "#tt-snap-title") == f"3 snapshots of account {SNAPSHOTTED}"
         assert "#1 at v3, #2 at v6, #3 at v9" in text_of(pane, "#tt-snap-list")
         await go(pilot, 8)
-        assert "starts from snapshot #2 (version 6) and applies 2 event(s)" in text_of(
+        assert "starts from snapshot #2 (version 6) and applies 2 events after it." in text_of(
             pane, "#tt-snap-nearest"
         )
+        await go(pilot, 7)
+        assert "applies 1 event after it." in text_of(pane, "#tt-snap-nearest")
+        await go(pilot, 2)
+        assert "no snapshot precedes: a load replays 2 events." in text_of(pane, "#tt-snap-nearest")
 
 
 async def test_an_aggregate_without_snapshots_has_no_marker(demo_app: Application) -> None:
@@ -412,7 +424,7 @@ async def test_verify_says_equal_then_differs_when_the_snapshot_is_corrupted(
         assert check.version == 8 and check.events_after == 2 and check.full_events == 8
         assert check.from_snapshot == check.full
         verdict = text_of(pane, "#tt-verify-verdict")
-        assert verdict.startswith("equal · version 8: snapshot #2 (v6) + 2 event(s)")
+        assert verdict.startswith("equal · version 8: snapshot #2 (v6) + 2 events")
         # both states are shown, the same
         left, right = text_of(pane, "#tt-verify-snapshot"), text_of(pane, "#tt-verify-full")
         assert left == right and "283.5" in left
@@ -424,7 +436,7 @@ async def test_verify_says_equal_then_differs_when_the_snapshot_is_corrupted(
         assert check is not None and check.version == 6 and not check.equal
         assert [c.path for c in check.changes] == ["account_id", "balance"]
         verdict = text_of(pane, "#tt-verify-verdict")
-        assert verdict.startswith("differs · version 6: snapshot #2 (v6) + 0 event(s)")
+        assert verdict.startswith("differs · version 6: snapshot #2 (v6) + 0 events")
         assert verdict.endswith("account_id, balance")
         assert pane.query_one("#tt-verify-verdict").has_class("-differs")
         assert highlighted(pane, "#tt-verify-snapshot") == {"account_id", "balance"}
@@ -498,6 +510,25 @@ async def test_the_upcasting_lens_shows_stored_upcast_and_the_chain(
         assert '"atm_id": "ATM-N468290"' in text_of(pane, "#tt-upcast-stored")
         await pilot.press("home")
         assert "nothing is upcast" in text_of(pane, "#tt-upcast-title")
+
+
+def test_counts_of_one_are_singular() -> None:
+    one_upcast = SimpleNamespace(
+        history=SimpleNamespace(version=14), upcast_sequences=[3], stored={3: object()}
+    )
+    assert TimeTravelPane._upcast_overview(one_upcast).plain == (  # type: ignore[arg-type]
+        "1 of the 14 events of this aggregate is upcast when read: version 3."
+    )
+    state = {f"f{i:03}": i for i in range(ROWS_MAX + 1)}
+    assert render_state(state, []).plain.endswith("… 1 more unchanged field")
+    state["f999"] = 0
+    assert render_state(state, []).plain.endswith("… 2 more unchanged fields")
+    assert [plural(n, "entry", "entries") for n in (0, 1, 2, 1000)] == [
+        "0 entries",
+        "1 entry",
+        "2 entries",
+        "1,000 entries",
+    ]
 
 
 async def test_an_aggregate_with_no_old_event(demo_app: Application) -> None:

@@ -29,7 +29,7 @@ from textual.widgets import Static
 
 from tui_es.es.diff import FieldChange, diff_states, flatten
 from tui_es.es.trace import CommandTrace, TraceStep
-from tui_es.tui.values import format_scalar, is_scalar, summary
+from tui_es.tui.values import format_scalar, is_scalar, plural, summary
 
 HIDE_TIMINGS = "TUI_ES_HIDE_TIMINGS"
 NAME_WIDTH = 9
@@ -187,14 +187,10 @@ def row_changes(row: Mapping[str, Any]) -> list[FieldChange]:
     )
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 # -- one line per step ----------------------------------------------------------------------------
 def load_summary(values: Mapping[str, Any]) -> str:
     snapshot = values.get("snapshot")
-    read = _plural(int(values.get("events_read") or 0), "event")
+    read = plural(int(values.get("events_read") or 0), "event")
     version = values.get("version", 0)
     if isinstance(snapshot, Mapping):
         start = f"snapshot at version {snapshot.get('version')} + {read} read"
@@ -211,7 +207,7 @@ def handle_summary(values: Mapping[str, Any]) -> str:
     events = values.get("events") or []
     if not events:
         return f"{name} → no event"
-    return f"{name} → {_plural(len(events), 'event')}"
+    return f"{name} → {plural(len(events), 'event')}"
 
 
 def commit_summary(values: Mapping[str, Any]) -> str:
@@ -442,7 +438,7 @@ def step_block(trace: CommandTrace, number: int, step: TraceStep) -> Content:
                         (f"    row {row.get('view_id')}", "bold"),
                         f": version {row.get('version_before')} → {row.get('version_after')}"
                         + (" (new row)" if row.get("before") is None else ""),
-                        ("  " + _plural(len(changes), "field") + " changed", "$foreground-muted"),
+                        ("  " + plural(len(changes), "field") + " changed", "$foreground-muted"),
                     )
                 )
                 after = row.get("after")

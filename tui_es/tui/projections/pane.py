@@ -23,7 +23,7 @@ from tui_es.tui.messages import ShowAggregate
 from tui_es.tui.palette import PaletteCommand
 from tui_es.tui.pane import StorePane
 from tui_es.tui.projections.render import render_payload
-from tui_es.tui.values import summary
+from tui_es.tui.values import plural, summary
 
 PAGE_SIZE = 200
 
@@ -401,7 +401,9 @@ is updated in the same transaction that commits the events it depends on.
         if error is not None:
             self.notify(error, title=f"Rebuilding {name} failed", severity="error")
         else:
-            self.notify(f"{name}: {folded} positions folded again.", title="View rebuilt")
+            self.notify(
+                f"{name}: {plural(folded or 0, 'position')} folded again.", title="View rebuilt"
+            )
         self.reload()
 
     # -- palette ---------------------------------------------------------------------------------

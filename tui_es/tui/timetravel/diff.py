@@ -11,7 +11,7 @@ from typing import Any
 from textual.content import Content
 
 from tui_es.es.diff import MISSING, ChangeKind, FieldChange
-from tui_es.tui.values import format_scalar
+from tui_es.tui.values import format_scalar, plural
 
 VALUE_CHARS_MAX = 200
 ROWS_MAX = 400
@@ -76,7 +76,9 @@ def render_state(state: dict[str, Any], changes: list[FieldChange], was: str = "
             )
         lines.append(line.stylize_before("on $warning-muted"))
     if hidden:
-        lines.append(Content.styled(f"  … {hidden:,} more unchanged fields", "$text-muted italic"))
+        lines.append(
+            Content.styled(f"  … {plural(hidden, 'more unchanged field')}", "$text-muted italic")
+        )
     if not lines:
         lines.append(Content.styled("  (no fields)", "$text-muted italic"))
     return Content("\n").join(lines)
@@ -87,5 +89,4 @@ def describe(changes: list[FieldChange]) -> str:
         return "no field changed"
     paths = [c.path for c in changes]
     names = ", ".join(paths[:6]) + (", …" if len(paths) > 6 else "")
-    noun = "field" if len(paths) == 1 else "fields"
-    return f"{len(paths)} {noun} changed: {names}"
+    return f"{plural(len(paths), 'field')} changed: {names}"

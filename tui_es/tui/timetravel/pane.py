@@ -43,7 +43,7 @@ from tui_es.tui.timetravel.machine import (
 )
 from tui_es.tui.timetravel.plot import FieldPlot, PlotData
 from tui_es.tui.timetravel.slider import VersionSlider
-from tui_es.tui.values import format_scalar
+from tui_es.tui.values import format_scalar, plural
 
 HELP = """\
 # Time travel
@@ -776,6 +776,11 @@ class TimeTravelPane(StorePane):
                 "version the program reads."
             )
         listed = ", ".join(str(s) for s in upcast[:20]) + (", …" if len(upcast) > 20 else "")
+        if len(upcast) == 1:
+            return Content(
+                f"1 of the {plural(total, 'event')} of this aggregate is upcast when read: "
+                f"version {listed}."
+            )
         return Content(
             f"{len(upcast)} of {total} events of this aggregate are upcast when read: "
             f"versions {listed}."
@@ -785,7 +790,7 @@ class TimeTravelPane(StorePane):
         snapshots = timeline.snapshots
         self.query_one("#tt-snap-title", Static).update(
             Content(
-                f"{len(snapshots)} snapshot{'s' if len(snapshots) != 1 else ''} of "
+                f"{plural(len(snapshots), 'snapshot')} of "
                 f"{timeline.aggregate_type} {timeline.aggregate_id}"
             )
         )
@@ -803,9 +808,10 @@ class TimeTravelPane(StorePane):
             Content(
                 f"At version {version} a load starts from snapshot #{nearest.current_snapshot} "
                 f"(version {nearest.last_sequence}) and applies "
-                f"{version - nearest.last_sequence} event(s) after it."
+                f"{plural(version - nearest.last_sequence, 'event')} after it."
                 if nearest is not None
-                else f"At version {version} no snapshot precedes: a load replays {version} event(s)."
+                else f"At version {version} no snapshot precedes: a load replays "
+                f"{plural(version, 'event')}."
             )
         )
         check = self.check
@@ -840,20 +846,23 @@ class TimeTravelPane(StorePane):
             )
         elif check.equal:
             text = (
-                f"equal · version {check.version}: {taken} + {check.events_after} event(s) "
-                f"gives the state a full replay of {check.full_events} event(s) gives"
+                f"equal · version {check.version}: {taken} + {plural(check.events_after, 'event')} "
+                f"gives the state a full replay of {plural(check.full_events, 'event')} gives"
             )
         else:
             text = (
-                f"differs · version {check.version}: {taken} + {check.events_after} event(s) "
-                f"is not what a full replay of {check.full_events} event(s) gives: "
+                f"differs · version {check.version}: {taken} + "
+                f"{plural(check.events_after, 'event')} is not what a full replay of "
+                f"{plural(check.full_events, 'event')} gives: "
                 + ", ".join(c.path for c in check.changes)
             )
         verdict.update(Content(text))
         left = self.query_one("#tt-verify-snapshot", Static)
         right = self.query_one("#tt-verify-full", Static)
-        left.border_title = f"snapshot #{snapshot.current_snapshot} + {check.events_after} event(s)"
-        right.border_title = f"full replay · {check.full_events} event(s)"
+        left.border_title = (
+            f"snapshot #{snapshot.current_snapshot} + {plural(check.events_after, 'event')}"
+        )
+        right.border_title = f"full replay · {plural(check.full_events, 'event')}"
         if check.from_snapshot is None:
             left.update(_json(snapshot.payload))
         else:
