@@ -14,13 +14,13 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
-from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from tests.tui.dashboard_support import PaneHost, demo_application, steady
 from tests.tui.test_commands_pane import ACCOUNT, fill
+from tests.tui.test_lab import result_in_view
 from tui_es.es.lab import SCENARIOS
 from tui_es.tui.app import Dashboard
 from tui_es.tui.commands import CommandsPane
@@ -45,13 +45,6 @@ def test_snapshot_a_trace_full_screen(snap_compare: SnapCompare, here: Path) -> 
 
 
 # -- the scenario lab -------------------------------------------------------------------------------
-def result_in_view(screen: LabScreen) -> bool:
-    """The result's top at the top of the column, or the column scrolled as far as it goes."""
-    main = screen.query_one("#lab-main", VerticalScroll)
-    top = screen.query_one("#lab-result").virtual_region.y
-    return main.scroll_y == min(top, main.max_scroll_y)
-
-
 def at_rest(app: Dashboard) -> bool:
     """Nothing left that would change the lab's screen."""
     screen = app.screen
