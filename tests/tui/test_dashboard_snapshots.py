@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from tests.tui.dashboard_support import PaneHost, demo_application, settle, steady
+from tui_es.tui.app import Dashboard
 from tui_es.tui.commands import CommandsPane
 from tui_es.tui.commands.metadata import MetadataEditor
 from tui_es.tui.projections import ProjectionsPane
@@ -77,3 +79,13 @@ def test_projections_pane(snap_compare: SnapCompare, here: Path) -> None:
         await steady(pilot)
 
     assert snap_compare(app, terminal_size=(100, 32), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
+def test_dashboard(snap_compare: SnapCompare, here: Path, size: tuple[int, int]) -> None:
+    """The whole dashboard as it opens: four panes at 160x48, tabs at 80x24.
+
+    ``steady`` waits for the head poller's first report and the reads it starts.
+    """
+    app = Dashboard(demo_application(here))
+    assert snap_compare(app, terminal_size=size, run_before=steady)
