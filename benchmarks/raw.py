@@ -9,23 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from tui_es.es.envelope import SerializedEvent
+from tui_es.store.sql import SQLITE_EVENTS, TYPE_INDEX
 
-# The same columns, key and position index as tui-es's schema (tui_es/store/schema.py).
-EVENTS_DDL = """
-CREATE TABLE IF NOT EXISTS events (
-    aggregate_type VARCHAR(255) NOT NULL,
-    aggregate_id VARCHAR(255) NOT NULL,
-    sequence BIGINT NOT NULL,
-    event_type TEXT NOT NULL,
-    event_version TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    position BIGINT NOT NULL,
-    recorded_at VARCHAR(40),
-    PRIMARY KEY (aggregate_type, aggregate_id, sequence)
-)
-"""
-POSITION_DDL = "CREATE UNIQUE INDEX IF NOT EXISTS events_position ON events (position)"
+# tui-es's own SQLite DDL, imported so that the two cannot drift apart: the
+# position as the rowid, cqrs-es's key as a unique constraint, and the
+# event-type index. ``minimal=True`` leaves the index out (the table of
+# ../shared/reference/bench/bench_sqlite_raw.py: a rowid and the unique key).
+EVENTS_DDL = SQLITE_EVENTS
+TYPE_INDEX_DDL = TYPE_INDEX
 INSERT = (
     "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,"
     " payload, metadata, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -43,14 +34,16 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+def connect(path: Path, synchronous: str = "FULL", *, minimal: bool = False) -> sqlite3.Connection:
     """Autocommit connection (transactions are explicit), WAL, the given synchronous level."""
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
-    conn.execute(EVENTS_DDL)
-    conn.execute(POSITION_DDL)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'events'").fetchone() is None:
+        conn.execute(EVENTS_DDL)
+    if not minimal:
+        conn.execute(TYPE_INDEX_DDL)
     return conn
 
 

@@ -6,7 +6,8 @@
 * eventsourcing: ``account.deposit_money(1.0); app.save(account)`` with the
   accounts kept in memory (one event per ``save()``, no view); also, for
   reference, ``repository.get`` + command + ``save`` (a replay per command).
-* sqlite3: ``BEGIN IMMEDIATE; INSERT; COMMIT`` per pre-built row of our events table.
+* sqlite3: ``BEGIN IMMEDIATE; INSERT; COMMIT`` per pre-built row of tui-es's events table
+  (and, for reference, of the same table without its event-type index).
 
 The accounts are opened first, untimed. Every repeat starts from a fresh file.
 """
@@ -104,6 +105,9 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
         "peer_get_save", PEER, "repository.get + deposit + save()", n, reference=True
     )
     sql = result.measure("raw_insert", RAW, "BEGIN IMMEDIATE; INSERT; COMMIT per row", n)
+    sql_minimal = result.measure(
+        "raw_insert_minimal", RAW, "same, no event-type index", n, reference=True
+    )
     rows = raw_rows(ids, n, sizes.accounts + 1)
 
     for r in range(ctx.repeats):
@@ -165,15 +169,18 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
         papp.close()
         remove_sqlite(path)
 
-        # raw sqlite3
-        path = ctx.db_path("w1-raw")
-        conn = raw.connect(path)
-        raw.insert_one_transaction(conn, raw_open_rows(ids))
-        seconds, _ = timed(RAW, partial(raw.insert_row_per_transaction, conn, rows))
-        sql.runs_s.append(seconds)
-        result.checks["raw_rows_committed"] = raw.count(conn) - len(ids)
-        conn.close()
-        remove_sqlite(path)
+        # raw sqlite3: tui-es's table, then the table without the event-type index
+        for measurement, minimal in ((sql, False), (sql_minimal, True)):
+            path = ctx.db_path("w1-raw")
+            conn = raw.connect(path, minimal=minimal)
+            raw.insert_one_transaction(conn, raw_open_rows(ids))
+            seconds, _ = timed(RAW, partial(raw.insert_row_per_transaction, conn, rows))
+            measurement.runs_s.append(seconds)
+            result.checks[f"raw_rows_committed{'_minimal' if minimal else ''}"] = raw.count(
+                conn
+            ) - len(ids)
+            conn.close()
+            remove_sqlite(path)
         ctx.log(f"  workload 1: repeat {r + 1}/{ctx.repeats} done")
 
     result.faster_than(
@@ -189,5 +196,9 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     result.notes.append(
         "eventsourcing repository.get + command + save() (a replay per command) for reference: "
         + result.figure("peer_get_save")
+    )
+    result.notes.append(
+        "raw sqlite3 on the table without tui-es's event-type index, for reference: "
+        + result.figure("raw_insert_minimal")
     )
     return result

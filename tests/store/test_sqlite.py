@@ -117,3 +117,34 @@ def test_an_insert_of_the_seven_cqrs_es_columns_is_numbered(
         ("a", 1),
         ("b", 2),
     ]
+
+
+def test_one_event_and_many_event_commits_share_one_gapless_order(
+    sqlite_app: Application, store_path: Path
+) -> None:
+    """A one-event commit is numbered by SQLite (the rowid), a larger one from the head."""
+    from tui_es.domains.bank import CustomerDepositedMoney, DepositMoney, OpenAccount
+
+    sqlite_app.execute("a", OpenAccount(account_id="a"))
+    framework = sqlite_app.framework()
+    two = [
+        CustomerDepositedMoney(amount=1.0, balance=1.0),
+        CustomerDepositedMoney(amount=2.0, balance=3.0),
+    ]
+    framework.commit(framework.load("a"), two, {})
+    with sqlite3.connect(store_path) as db:  # another program writes in between
+        db.execute(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, "
+            "event_version, payload, metadata) VALUES ('account', 'b', 1, 'AccountOpened', "
+            "'1.0', '{\"AccountOpened\":{\"account_id\":\"b\"}}', '{}')"
+        )
+    committed = sqlite_app.execute("a", DepositMoney(amount=3.0))
+    assert [e.position for e in committed] == [5]
+    log = sqlite_app.store.read_events()
+    assert [(e.aggregate_id, e.sequence, e.position) for e in log] == [
+        ("a", 1, 1),
+        ("a", 2, 2),
+        ("a", 3, 3),
+        ("b", 1, 4),
+        ("a", 4, 5),
+    ]

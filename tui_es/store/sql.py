@@ -67,6 +67,8 @@ SQLITE_EVENTS = """CREATE TABLE events (
     recorded_at VARCHAR(40),
     UNIQUE (aggregate_type, aggregate_id, sequence)
 )"""
+# filtering the stream by event type (MySQL cannot index a TEXT column whole)
+TYPE_INDEX = "CREATE INDEX IF NOT EXISTS events_type_position ON events (event_type, position)"
 
 
 def _translate(error: SQLAlchemyError, url: URL) -> AggregateError:
@@ -91,7 +93,9 @@ class SqlTransaction:
         self.store = store
         self.sql = store.sql
         self.cursor = cursor
-        self._head = self._lock_head()
+        # SQLite: BEGIN IMMEDIATE holds the only write lock, and the head is read
+        # when first needed (a one-event append does not need it)
+        self._head: int | None = None if store.dialect == "sqlite" else self._lock_head()
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         self.cursor.execute(sql, params)
@@ -116,13 +120,18 @@ class SqlTransaction:
         return max(int(locked), top)
 
     def head_position(self) -> int:
+        if self._head is None:
+            self._head = self._lock_head()
         return self._head
 
     def append(self, events: Sequence[SerializedEvent]) -> list[SerializedEvent]:
         if not events:
             return []
-        head = self._head
         now = self.store.clock()
+        numbered = self._head is None and len(events) == 1 and self.store.numbered_by_sqlite
+        # SQLite numbers a lone row itself (the position is the rowid: a row without one
+        # gets the largest + 1, what the head would give); otherwise the head does
+        head = 0 if numbered else self.head_position()
         committed = [
             SerializedEvent(
                 e.aggregate_type,
@@ -132,7 +141,7 @@ class SqlTransaction:
                 e.event_version,
                 e.payload,
                 e.metadata,
-                head + i,
+                None if numbered else head + i,
                 e.recorded_at or now,
             )
             for i, e in enumerate(events, start=1)
@@ -158,6 +167,9 @@ class SqlTransaction:
                 self.cursor.executemany(self.sql.insert_events, rows)
         except self.store.dbapi.IntegrityError:
             raise AggregateConflict() from None
+        if numbered:
+            self._head = committed[0].position = int(self.cursor.lastrowid)
+            return committed
         self._head = head + len(committed)
         if self.store.dialect == "sqlite":
             return committed
@@ -404,6 +416,7 @@ class SqlEventStore:
         if create and not read_only:
             self._guard(self._create_schema)
             self.tables = set(self._guard(lambda: inspect(self.engine).get_table_names()))
+        self.numbered_by_sqlite = self._position_is_rowid()
         self.snapshot_history = True
         if "snapshots" in self.tables:
             keys = self._guard(lambda: inspect(self.engine).get_pk_constraint("snapshots"))
@@ -415,11 +428,8 @@ class SqlEventStore:
                 conn.exec_driver_sql(SQLITE_EVENTS)
         METADATA.create_all(self.engine)
         if self.dialect in ("sqlite", "postgresql") and "position" in self._event_columns():
-            # filtering the stream by event type (MySQL cannot index a TEXT column whole)
             with self.engine.begin() as conn:
-                conn.exec_driver_sql(
-                    "CREATE INDEX IF NOT EXISTS events_type_position ON events (event_type, position)"
-                )
+                conn.exec_driver_sql(TYPE_INDEX)
         with self.engine.connect() as conn, conn.begin():
             if conn.execute(select(func.count()).select_from(HEAD)).scalar_one() == 0:
                 top = conn.execute(
@@ -834,6 +844,18 @@ class SqlEventStore:
     def table_names(self) -> list[str]:
         names: list[str] = self._guard(lambda: inspect(self.engine).get_table_names())
         return names
+
+    def _position_is_rowid(self) -> bool:
+        """SQLite's events as tui-es creates them: ``position INTEGER PRIMARY KEY``.
+
+        A cqrs-es table upgraded in place has a position column of its own, numbered by the
+        upgrade's trigger instead.
+        """
+        if self.dialect != "sqlite" or "events" not in self.tables:
+            return False
+        columns = self._rows("PRAGMA table_info(events)")  # (cid, name, type, notnull, default, pk)
+        keys = [(c[1], str(c[2]).upper()) for c in columns if c[5]]
+        return keys == [("position", "INTEGER")]
 
     def _event_columns(self) -> set[str]:
         return {c["name"] for c in inspect(self.engine).get_columns("events")}
