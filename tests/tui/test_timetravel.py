@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
+from tests.tui.dashboard_support import wait_until
 from tui_es.es.application import Application
 from tui_es.es.diff import diff_states
 from tui_es.es.replay import AggregateHistory
@@ -458,3 +460,43 @@ def test_snapshot_version_zero_in_a_small_terminal(
         await settle(pilot)
 
     assert snap_compare(TimeTravelHarness(demo_app), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_slow_lookup_of_ids_never_replaces_a_newer_one(
+    demo_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typing starts a lookup per key; one that ends after a newer one must not show its list."""
+    store = demo_app.store
+    listed = store.aggregate_ids
+    gate, released = threading.Event(), threading.Event()
+
+    def slow_for_one_prefix(aggregate_type: str, prefix: str = "", limit: int = 50) -> Any:
+        if prefix != "ACCT-":
+            return listed(aggregate_type, prefix, limit)
+        assert gate.wait(30)
+        try:
+            return listed(aggregate_type, prefix, limit)
+        finally:
+            released.set()
+
+    def shown(listing: OptionList) -> list[str | None]:
+        return [listing.get_option_at_index(i).id for i in range(listing.option_count)]
+
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = pilot.app.query_one(TimeTravelPane)
+        await settle(pilot)
+        listing = pane.query_one("#tt-ids", OptionList)
+        monkeypatch.setattr(store, "aggregate_ids", slow_for_one_prefix)
+        field = pane.query_one("#tt-id", Input)
+        field.focus()
+        field.value = "ACCT-"  # its lookup waits at the gate
+        await pilot.pause()
+        field.value = "ACCT-1"  # this one starts later and ends first
+        assert await wait_until(pilot, lambda: shown(listing) == [ACCOUNT], settled=False)
+        gate.set()
+        assert released.wait(30)
+        for _ in range(5):  # room for the older lookup to hand its list over, if it would
+            await pilot.pause()
+        await settle(pilot)
+        assert shown(listing) == [ACCOUNT]

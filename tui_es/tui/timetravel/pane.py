@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.timer import Timer
 from textual.widgets import Button, Input, OptionList, Select, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from tui_es.es.application import Application
 from tui_es.es.diff import diff_flat, diff_states, flatten
@@ -417,6 +418,8 @@ class TimeTravelPane(StorePane):
         except Exception as error:
             self._failed("Could not list aggregates", error)
             return
+        if get_current_worker().is_cancelled:
+            return  # a cancelled thread runs on: the newer lookup's list is the one to show
         call_ui(self, self._show_ids, aggregate_type, ids)
 
     def _show_ids(self, aggregate_type: str, ids: list[str]) -> None:
@@ -500,6 +503,8 @@ class TimeTravelPane(StorePane):
             self._failed(f"Could not load {aggregate_type} {aggregate_id!r}", error)
             call_ui(self, self._set_loading, False)
             return
+        if get_current_worker().is_cancelled:
+            return  # another aggregate was asked for since: its read shows it
         call_ui(self, self._loaded, timeline, version, focus)
 
     def _completed(self, aggregate_id: str) -> None:
