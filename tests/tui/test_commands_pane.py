@@ -362,3 +362,25 @@ async def test_opening_an_account_whose_id_was_changed_meanwhile_leaves_the_form
         await settle(pilot)
         assert pane.query_one(Outcome).status == "committed"
         assert pane.form.model.type_name() == "OpenAccount"
+
+
+async def test_choosing_a_command_by_keyboard_goes_on_to_its_first_field(
+    demo_app: Application,
+) -> None:
+    """The README's keystrokes: type the id, Tab, pick DepositMoney, type the amount, ctrl+s."""
+    async with Dashboard(demo_app).run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        pane = pane_of(pilot)
+        pane.query_one("#aggregate-id", Input).focus()
+        await pilot.press(*ACCOUNT, "tab")
+        assert pilot.app.focused is pane.query_one("#command-name", Select)
+        await pilot.press("enter", "down", "enter")
+        await settle(pilot)
+        assert pane.query_one("#command-name", Select).value == "DepositMoney"
+        assert pilot.app.focused is pane.form.input_for("amount")
+        await pilot.press(*"50")
+        outcome = await execute(pilot)
+        assert outcome.status == "committed"
+        deposited = demo_app.store.load_events("account", ACCOUNT)[-1].payload
+        assert deposited["CustomerDepositedMoney"]["amount"] == 50.0
+        assert deposited["CustomerDepositedMoney"]["balance"] == pytest.approx(958.41)

@@ -216,7 +216,13 @@ enter on the trace) opens it full screen with every value.
         event.stop()
         value = event.select.value
         if isinstance(value, str) and value != self._form.model.type_name():
+            chosen_here = event.select.has_focus_within
             await self._show_command(value)
+            if chosen_here and not self.json_mode:
+                # the user picked it: what comes next is its first field, not the JSON switch
+                inputs = self._form.query(".field-input")
+                if inputs:
+                    inputs.first().focus()
 
     @on(Input.Changed, "#aggregate-id")
     def _id_changed(self, event: Input.Changed) -> None:
