@@ -220,9 +220,7 @@ enter on the trace) opens it full screen with every value.
             await self._show_command(value)
             if chosen_here and not self.json_mode:
                 # the user picked it: what comes next is its first field, not the JSON switch
-                inputs = self._form.query(".field-input")
-                if inputs:
-                    inputs.first().focus()
+                self._focus_first_field()
 
     @on(Input.Changed, "#aggregate-id")
     def _id_changed(self, event: Input.Changed) -> None:
@@ -455,9 +453,7 @@ enter on the trace) opens it full screen with every value.
         if self.json_mode:
             await self._set_json_mode(True)  # the JSON of the form shown now
         if in_form:
-            inputs = self._form.query(".field-input")
-            if inputs:
-                inputs.first().focus()
+            self._focus_first_field()
 
     # -- the trace ------------------------------------------------------------------------------
     def action_open_trace(self) -> None:
@@ -525,9 +521,15 @@ enter on the trace) opens it full screen with every value.
         if name != self._form.model.type_name():
             await self._show_command(name)
             self.query_one("#command-name", Select).value = name
+        if not self._focus_first_field():
+            self.query_one("#aggregate-id", Input).focus()
+
+    def _focus_first_field(self) -> bool:
+        """Put the cursor in the form's first field; False if the command has none."""
         inputs = self._form.query(".field-input")
-        target = inputs.first() if inputs else self.query_one("#aggregate-id", Input)
-        target.focus()
+        if inputs:
+            inputs.first().focus()
+        return bool(inputs)
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [
