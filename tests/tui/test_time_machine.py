@@ -36,13 +36,14 @@ from tui_es.es import (
     SnapshotPolicy,
 )
 from tui_es.es.diff import diff_states
+from tui_es.es.words import plural
 from tui_es.store import SqlEventStore
 from tui_es.tui.app import Dashboard
 from tui_es.tui.help import HelpScreen
 from tui_es.tui.timetravel import TimeTravelPane
 from tui_es.tui.timetravel.diff import ROWS_MAX, render_state
 from tui_es.tui.timetravel.plot import FieldPlot
-from tui_es.tui.values import format_scalar, plural
+from tui_es.tui.values import format_scalar
 
 SIZE = (120, 36)
 ACCOUNT = "ACCT-11fa23b0"  # 14 events in the demo history, none upcast

@@ -22,11 +22,7 @@ from tui_es.es.errors import AggregateConflict
 from tui_es.es.framework import CqrsFramework
 from tui_es.es.messages import Command
 from tui_es.es.snapshots import SnapshotPolicy
-
-
-def counted(count: int, noun: str) -> str:
-    """``1 event``, ``2 events``: a count and its noun, singular or plural as it should read."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+from tui_es.es.words import plural
 
 
 @dataclass
@@ -182,7 +178,7 @@ def run_snapshot(
     )
     last = rows[-1]
     run.conclusion = (
-        f"At version {last['version']} a load reads {counted(last['events_read_with'] or 0, 'event')} "
+        f"At version {last['version']} a load reads {plural(last['events_read_with'] or 0, 'event')} "
         f"instead of {last['events_read_without']}."
     )
     return run
@@ -209,7 +205,7 @@ def run_drift(app: Application, view_name: str) -> LabRun:
     app.store.ensure_views([scratch.name])
     dispatcher = ProjectionDispatcher(app.codec, [scratch])
     folded = dispatcher.rebuild(app.store, scratch.name)
-    run.step("Rebuilt into a scratch view", f"{scratch.name}: {counted(folded, 'position')} folded")
+    run.step("Rebuilt into a scratch view", f"{scratch.name}: {plural(folded, 'position')} folded")
     live = {r.view_id: r for r in app.store.view_rows(view_name)}
     rebuilt = {r.view_id: r for r in app.store.view_rows(scratch.name)}
     differences = [
@@ -224,7 +220,7 @@ def run_drift(app: Application, view_name: str) -> LabRun:
     ]
     run.step(
         "Compared with the live view",
-        f"{counted(len(differences), 'row')} {'differs' if len(differences) == 1 else 'differ'}",
+        f"{plural(len(differences), 'row')} {'differs' if len(differences) == 1 else 'differ'}",
         differences=differences,
     )
     app.rebuild(view_name)
@@ -280,7 +276,7 @@ def run_upcast(app: Application, limit: int = 100_000) -> LabRun:
     run.step(
         "The upcasters applied",
         f"{stored.event_type} {stored.event_version} → {current}",
-        applied=counted(len(chain), "upcaster"),
+        applied=plural(len(chain), "upcaster"),
     )
     run.step(
         "Read as the current version",

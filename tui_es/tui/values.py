@@ -23,14 +23,6 @@ def format_scalar(value: Any) -> str:
     return str(value)
 
 
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 event``, ``2 events``, ``0 events``: a count with its noun in the right number.
-
-    ``nouns`` is the plural where it is not the noun with an s ("entries").
-    """
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {nouns or noun + 's'}"
-
-
 def summary(payload: Mapping[str, Any], skip: str | None = None, width: int = 60) -> str:
     """One line: scalars as ``key=value``, collections as ``key[n]``, cut at ``width``.
 

@@ -29,7 +29,8 @@ from textual.widgets import Static
 
 from tui_es.es.diff import FieldChange, diff_states, flatten
 from tui_es.es.trace import CommandTrace, TraceStep
-from tui_es.tui.values import format_scalar, is_scalar, plural, summary
+from tui_es.es.words import plural
+from tui_es.tui.values import format_scalar, is_scalar, summary
 
 HIDE_TIMINGS = "TUI_ES_HIDE_TIMINGS"
 NAME_WIDTH = 9

@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.content import Content
 
 from tui_es.es.diff import diff_states, flatten
-from tui_es.es.lab import LabRun, LabStep, counted
+from tui_es.es.lab import LabRun, LabStep
+from tui_es.es.words import plural
 from tui_es.tui.commands.trace import change_line, tagged_text, value_text
 from tui_es.tui.values import format_scalar, is_scalar
 
@@ -275,7 +276,7 @@ def node_details(node: Node, parent: Node | None, correlation_id: str) -> Conten
 def tree_size(node: Node) -> str:
     """``3 commands, 3 events``: what the tree holds."""
     commands, events = count_nodes(node)
-    return f"{counted(commands, 'command')}, {counted(events, 'event')}"
+    return f"{plural(commands, 'command')}, {plural(events, 'event')}"
 
 
 def count_nodes(node: Node) -> tuple[int, int]:

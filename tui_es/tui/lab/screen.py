@@ -29,8 +29,9 @@ from textual.worker import get_current_worker
 
 from tui_es.es.application import Application
 from tui_es.es.errors import DomainError, UserError
-from tui_es.es.lab import SCENARIOS, counted
+from tui_es.es.lab import SCENARIOS
 from tui_es.es.messages import Command, InvalidMessage
+from tui_es.es.words import plural
 from tui_es.tui.commands.history import RecentCommand
 from tui_es.tui.lab.render import node_details, node_label, step_content, tree_size
 from tui_es.tui.lab.runner import (
@@ -74,7 +75,7 @@ def scratch_summary(result: LabResult) -> Content:
     else:
         log = (
             f"its log went from position {before} to {after} "
-            f"({counted(after - before, 'event')} appended)"
+            f"({plural(after - before, 'event')} appended)"
         )
     return Content.assemble(
         ("On a scratch copy: ", "bold"),

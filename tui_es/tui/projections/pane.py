@@ -19,11 +19,12 @@ from textual.worker import Worker, get_current_worker
 from tui_es.es.application import Application
 from tui_es.es.store import ViewRow
 from tui_es.es.views import ViewProjection, by_aggregate_id
+from tui_es.es.words import plural
 from tui_es.tui.messages import ShowAggregate
 from tui_es.tui.palette import PaletteCommand
 from tui_es.tui.pane import StorePane
 from tui_es.tui.projections.render import render_payload
-from tui_es.tui.values import plural, summary
+from tui_es.tui.values import summary
 
 PAGE_SIZE = 200
 

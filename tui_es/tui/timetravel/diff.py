@@ -11,7 +11,8 @@ from typing import Any
 from textual.content import Content
 
 from tui_es.es.diff import MISSING, ChangeKind, FieldChange
-from tui_es.tui.values import format_scalar, plural
+from tui_es.es.words import plural
+from tui_es.tui.values import format_scalar
 
 VALUE_CHARS_MAX = 200
 ROWS_MAX = 400

@@ -25,6 +25,7 @@ from tui_es.es.application import Application
 from tui_es.es.diff import diff_flat, diff_states, flatten
 from tui_es.es.envelope import CorruptJson, EventEnvelope
 from tui_es.es.replay import AggregateHistory
+from tui_es.es.words import plural
 from tui_es.tui.event_view import EventView
 from tui_es.tui.eventtext import pretty_json
 from tui_es.tui.id_suggester import AggregateIdSuggester
@@ -44,7 +45,7 @@ from tui_es.tui.timetravel.machine import (
 )
 from tui_es.tui.timetravel.plot import FieldPlot, PlotData
 from tui_es.tui.timetravel.slider import VersionSlider
-from tui_es.tui.values import format_scalar, plural
+from tui_es.tui.values import format_scalar
 
 HELP = """\
 # Time travel
