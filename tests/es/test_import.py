@@ -203,6 +203,17 @@ def test_a_bad_line_is_named_and_nothing_is_written(
         validate_lines(lines, app.codec, store)
 
 
+def test_an_aggregate_type_with_a_line_break_is_quoted_in_the_message(fresh: Fresh) -> None:
+    """Found by the CLI's fuzzing: a raw newline split the one-line error in two."""
+    app, store = fresh
+    with pytest.raises(InvalidImport) as excinfo:
+        app.import_lines(edit(0, aggregate_type="\n"))
+    message = str(excinfo.value)
+    assert "\n" not in message, message
+    assert message.startswith("line 1: '\\n' 'acct-1' sequence 1: unknown aggregate type"), message
+    assert store.head_position() == 0
+
+
 def test_re_importing_the_same_file_is_an_error(fresh: Fresh) -> None:
     app, store = fresh
     app.import_lines(LINES)

@@ -24,7 +24,10 @@ from tui_es.es.upcasting import (
 
 
 def describe_row(event: SerializedEvent) -> str:
-    where = f"{event.aggregate_type} {event.aggregate_id!r} sequence {event.sequence}"
+    kind = event.aggregate_type
+    # a type that is not a plain word is quoted, so a newline in it cannot break the message
+    kind = kind if kind.isidentifier() else repr(kind)
+    where = f"{kind} {event.aggregate_id!r} sequence {event.sequence}"
     return f"position {event.position} ({where})" if event.position is not None else where
 
 
