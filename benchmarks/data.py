@@ -35,6 +35,7 @@ def store_pragmas(store: SqlEventStore) -> dict[str, Any]:
         return {
             "journal_mode": conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
             "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar(),
+            "page_size": conn.exec_driver_sql("PRAGMA page_size").scalar(),
         }
 
 

@@ -65,6 +65,7 @@ def pragmas(app: PeerApp) -> dict[str, Any]:
         return {
             "journal_mode": raw.execute("PRAGMA journal_mode").fetchone()[0],
             "synchronous": raw.execute("PRAGMA synchronous").fetchone()[0],
+            "page_size": raw.execute("PRAGMA page_size").fetchone()[0],
         }
 
 

@@ -51,6 +51,7 @@ def pragmas(conn: sqlite3.Connection) -> dict[str, Any]:
     return {
         "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
         "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0],
+        "page_size": conn.execute("PRAGMA page_size").fetchone()[0],
     }
 
 

@@ -133,7 +133,7 @@ def machine_info(tmp: Path) -> dict[str, Any]:
 
 
 def durability(ctx: Context) -> dict[str, Any]:
-    """The journal mode and synchronous level each subject's connections really use."""
+    """The journal mode, synchronous level and page size each subject's files really use."""
     store = open_store(ctx.db_path("durability-tui"))
     papp = peer.peer_app(ctx.db_path("durability-peer"))
     conn = raw.connect(ctx.db_path("durability-raw"))
@@ -149,7 +149,14 @@ def durability(ctx: Context) -> dict[str, Any]:
         str(v["journal_mode"]).lower() == "wal" and int(v["synchronous"]) == 2
         for v in found.values()
     )
-    return {"subjects": found, "all_wal_synchronous_full": same, "synchronous_2_means": "FULL"}
+    # a WAL frame is a whole page, so the page size sets what a commit writes
+    pages = {int(v["page_size"]) for v in found.values()}
+    return {
+        "subjects": found,
+        "all_wal_synchronous_full": same,
+        "synchronous_2_means": "FULL",
+        "same_page_size": len(pages) == 1,
+    }
 
 
 # -- printing -----------------------------------------------------------------------------------
@@ -272,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"machine": out["machine"], "durability": out["durability"]}, indent=2))
         if not out["durability"]["all_wal_synchronous_full"]:
             print("WARNING: the subjects do not all run WAL + synchronous=FULL", file=sys.stderr)
+        if not out["durability"]["same_page_size"]:
+            print(
+                "WARNING: the subjects' files do not all have the same page size", file=sys.stderr
+            )
         if args.profile is not None:
             PROFILING.enable(TUI)
         results = [run_workload(ctx, n, args.quick) for n in numbers]

@@ -55,6 +55,8 @@ def test_durability_is_the_same_for_every_subject(ctx: Context) -> None:
     found = run.durability(ctx)
     assert found["all_wal_synchronous_full"], found
     assert set(found["subjects"]) == {"tui-es", "eventsourcing", "sqlite3"}
+    assert found["same_page_size"], found
+    assert len({subject["page_size"] for subject in found["subjects"].values()}) == 1
 
 
 def test_machine_info(ctx: Context) -> None:
@@ -69,6 +71,7 @@ def test_w1_command_pipeline(ctx: Context) -> None:
     assert result.checks["tui_events_committed"] == 10
     assert result.checks["peer_events_committed"] == 10
     assert result.checks["raw_rows_committed"] == 10
+    assert result.checks["raw_rows_committed_minimal"] == 10
     assert result.checks["tui_view_balance_first_account"] == 4.0
     assert result.checks["expected_balance_first_account"] == 4.0
     assert len(result.targets) == 2
