@@ -40,6 +40,7 @@ from tui_es.es import (
     ProjectionDispatcher,
     ViewProjection,
 )
+from tui_es.es.store import StoreTransaction, ViewRow
 
 VIEW = COUNTER_VIEW.name
 
@@ -503,6 +504,77 @@ def test_rebuild_with_one_working_row_and_short_stretches_equals_live(
     assert store.view_rows("account_query") == live
     assert store.checkpoints()["account_query"] == checkpoint
     assert progress == sorted(set(progress)) and progress[-1] == checkpoint
+
+
+def test_a_catch_up_keeps_its_rows_from_one_stretch_to_the_next(
+    new_store: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row is read once, and written only in the stretches that moved it."""
+    store = new_store()
+    app = Application(DOMAIN, store)
+    run_bank_script(app)  # positions 1-18 go round the three accounts; 19 acct-1, 20 acct-2
+    live = store.view_rows("account_query")
+    loads: Tally[str] = Tally()
+    saves: Tally[str] = Tally()
+    load, save = ViewProjection._load, ViewProjection._save
+
+    def counted_load(self: ViewProjection, tx: StoreTransaction, view_id: str) -> Any:
+        loads[view_id] += 1
+        return load(self, tx, view_id)
+
+    def counted_save(self: ViewProjection, tx: StoreTransaction, view_id: str, entry: Any) -> None:
+        saves[view_id] += 1
+        save(self, tx, view_id, entry)
+
+    monkeypatch.setattr(ViewProjection, "_load", counted_load)
+    monkeypatch.setattr(ViewProjection, "_save", counted_save)
+    app.dispatcher.catch_up_stretch = 3  # seven transactions, one event of each account in six
+    app.rebuild("account_query")
+    assert store.view_rows("account_query") == live
+    assert loads == {"acct-1": 1, "acct-2": 1, "acct-3": 1}
+    assert saves == {"acct-1": 7, "acct-2": 7, "acct-3": 6}  # acct-3 has no event in 19-20
+
+
+def test_a_kept_row_changed_between_stretches_is_read_again(new_store: StoreFactory) -> None:
+    """Another program writes a row (not the checkpoint) while a rebuild is between stretches."""
+    store, other = new_store(), new_store()
+    app = Application(DOMAIN, store)
+    run_bank_script(app)
+    live = {row.view_id: row for row in store.view_rows("account_query")}
+    transaction, other_transaction = store.transaction, other.transaction
+    cleared: list[bool] = []  # the rebuild's first transaction empties the view
+    tampered: list[int] = []
+
+    def tamper_after_the_first_stretch() -> Any:
+        checkpoint = store.checkpoints().get("account_query", 0)
+        if checkpoint == 0:
+            cleared.append(True)
+        elif cleared and not tampered:
+            with other_transaction() as tx:
+                row = tx.load_view("account_query", "acct-1")
+                assert row is not None
+                payload = {**row.payload, "ledger": [{"description": "tampered", "amount": 0.0}]}
+                tx.save_view(
+                    "account_query",
+                    ViewRow("acct-1", row.version + 100, payload),
+                    expected_version=row.version,
+                )
+            tampered.append(row.version)
+        return transaction()
+
+    store.transaction = tamper_after_the_first_stretch  # type: ignore[method-assign]
+    app.dispatcher.catch_up_stretch = 3
+    app.rebuild("account_query")
+    assert tampered == [1]  # acct-1 had folded its first event, in the first stretch
+    rows = {row.view_id: row for row in store.view_rows("account_query")}
+    assert rows["acct-2"] == live["acct-2"] and rows["acct-3"] == live["acct-3"]
+    # the tampered row was read again and the rest of the log folded into it
+    assert rows["acct-1"].version == live["acct-1"].version + 100
+    assert rows["acct-1"].payload["ledger"] == [
+        {"description": "tampered", "amount": 0.0},
+        *live["acct-1"].payload["ledger"],
+    ]
+    assert store.checkpoints()["account_query"] == store.head_position()
 
 
 def test_a_fold_leaves_the_cycle_collector_as_it_found_it(new_store: StoreFactory) -> None:

@@ -26,8 +26,9 @@ from typing import Any
 
 from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
+from tui_es.es.errors import AggregateConflict
 from tui_es.es.store import EventStore, StoreTransaction, ViewRow
-from tui_es.es.views import CachedRow, Query, ViewProjection, ViewRowCache
+from tui_es.es.views import CachedRow, Query, ViewFolder, ViewProjection, ViewRowCache
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
 
@@ -146,17 +147,22 @@ class ProjectionDispatcher:
         after: int,
         until: int,
         progress: Progress | None = None,
+        folder: ViewFolder | None = None,
     ) -> None:
         """Fold the events after ``after`` up to ``until`` into the view, in log order.
 
         The rows being folded stay in memory (at most ``working_rows``, the
         least recently touched written out first), so a row is read and written
         about once however its events are spread over the log. The checkpoint
-        moves to ``until`` in the same transaction.
+        moves to ``until`` in the same transaction. A ``folder`` (the rows as
+        the previous stretch committed them) goes on from where it stood.
         """
         self.rows.clear(view.name)  # a backlog or a rebuild moves rows behind the cache
+        if folder is None:
+            folder = view.folder(tx, self.working_rows)
+        folder.tx = tx
         with _collector_paused:
-            self._fold_rows(tx, view, after, until, progress)
+            self._fold_rows(tx, view, after, until, progress, folder)
         tx.set_checkpoint(view.name, until)
 
     def _fold_rows(
@@ -166,8 +172,8 @@ class ProjectionDispatcher:
         after: int,
         until: int,
         progress: Progress | None,
+        folder: ViewFolder,
     ) -> None:
-        folder = view.folder(tx, self.working_rows)
         for rows in tx.iter_rows(after, until, sorted(view.aggregate_types), self.batch_size):
             folder.fold(self.codec.iter_decoded(rows))
             if progress is not None:
@@ -231,17 +237,32 @@ class ProjectionDispatcher:
         head = store.head_position()
         report = _Reporter(progress, head)
         reached = start
+        # the rows folded so far, as the last stretch committed them
+        folder: ViewFolder | None = None
         while reached < head:
             # Rows and checkpoint move together, one transaction per stretch of
             # the log: long enough that a row is seldom written twice, short
             # enough that writers are not held off for long.
-            with store.transaction() as tx:
-                checkpoint = tx.checkpoint(view.name)
-                top = min(tx.head_position(), checkpoint + self.catch_up_stretch)
-                if top <= checkpoint:
-                    break
-                self._fold(tx, view, checkpoint, top, report if progress else None)
-                reached = top
+            kept = folder is not None
+            try:
+                with store.transaction() as tx:
+                    checkpoint = tx.checkpoint(view.name)
+                    if checkpoint != reached:
+                        kept, folder = False, None  # another writer moved the view meanwhile
+                    top = min(tx.head_position(), checkpoint + self.catch_up_stretch)
+                    if top <= checkpoint:
+                        break
+                    if folder is None:
+                        folder = view.folder(tx, self.working_rows)
+                    self._fold(tx, view, checkpoint, top, report if progress else None, folder)
+            except AggregateConflict:
+                # a kept row was changed behind the catch-up's back (its version moved):
+                # the stretch rolled back, and runs again on rows read afresh
+                folder = None
+                if not kept:
+                    raise
+                continue
+            reached = top
             report.head = head = max(head, store.head_position())
             # rows of other aggregate types are not read: this says "all of the stretch"
             report(reached, head)

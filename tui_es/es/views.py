@@ -164,6 +164,10 @@ class ViewFolder:
 
     At most ``working_rows`` rows are kept: past that the least recently
     touched one is written out (and read again if an envelope needs it later).
+    A row is written only if an envelope moved it since it was read or last
+    written. After a flush that committed, the kept rows are what the store
+    holds, so a catch-up folds its next stretch of the log in the same folder
+    (``tx`` set to the next transaction) instead of reading them again.
     """
 
     def __init__(self, projection: ViewProjection, tx: StoreTransaction, working_rows: int) -> None:
@@ -188,8 +192,7 @@ class ViewFolder:
             if entry is None:
                 entry = rows[view_id] = projection._load(self.tx, view_id)
                 if len(rows) > self.working_rows:
-                    oldest, evicted = rows.popitem(last=False)
-                    projection._save(self.tx, oldest, evicted)
+                    self._write(*rows.popitem(last=False))
             else:
                 to_end(view_id)
             entry.view.update(envelope)
@@ -197,8 +200,12 @@ class ViewFolder:
 
     def flush(self) -> None:
         for view_id, entry in self.rows.items():
+            self._write(view_id, entry)
+
+    def _write(self, view_id: str, entry: _Touched) -> None:
+        if entry.version != entry.original:  # else the store holds the row as it is here
             self.projection._save(self.tx, view_id, entry)
-        self.rows.clear()
+            entry.original = entry.version
 
 
 CachedRow = tuple[str, str, View, int]  # (view name, view_id, the row's model, its version)
