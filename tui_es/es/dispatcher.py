@@ -148,14 +148,15 @@ class ProjectionDispatcher:
         until: int,
         progress: Progress | None = None,
         folder: ViewFolder | None = None,
-    ) -> None:
+    ) -> ViewFolder:
         """Fold the events after ``after`` up to ``until`` into the view, in log order.
 
         The rows being folded stay in memory (at most ``working_rows``, the
         least recently touched written out first), so a row is read and written
         about once however its events are spread over the log. The checkpoint
         moves to ``until`` in the same transaction. A ``folder`` (the rows as
-        the previous stretch committed them) goes on from where it stood.
+        the previous stretch committed them) goes on from where it stood; the
+        folder used is returned, for the next stretch.
         """
         self.rows.clear(view.name)  # a backlog or a rebuild moves rows behind the cache
         if folder is None:
@@ -164,6 +165,7 @@ class ProjectionDispatcher:
         with _collector_paused:
             self._fold_rows(tx, view, after, until, progress, folder)
         tx.set_checkpoint(view.name, until)
+        return folder
 
     def _fold_rows(
         self,
@@ -252,9 +254,9 @@ class ProjectionDispatcher:
                     top = min(tx.head_position(), checkpoint + self.catch_up_stretch)
                     if top <= checkpoint:
                         break
-                    if folder is None:
-                        folder = view.folder(tx, self.working_rows)
-                    self._fold(tx, view, checkpoint, top, report if progress else None, folder)
+                    folder = self._fold(
+                        tx, view, checkpoint, top, report if progress else None, folder
+                    )
             except AggregateConflict:
                 # a kept row was changed behind the catch-up's back (its version moved):
                 # the stretch rolled back, and runs again on rows read afresh
