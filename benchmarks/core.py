@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import os
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -77,15 +78,43 @@ PROFILING = Profiling()
 
 def timed(subject: str, fn: Callable[[], T]) -> tuple[float, T]:
     """Seconds ``fn`` took (after a full collection), and what it returned."""
+    seconds, _cpu, result = timed_cpu(subject, fn)
+    return seconds, result
+
+
+def timed_cpu(subject: str, fn: Callable[[], T]) -> tuple[float, tuple[float, float], T]:
+    """``timed``, with the user and system CPU seconds the calling thread spent in ``fn``."""
     gc.collect()
     profiler = PROFILING.begin(subject)
+    user, system = cpu_seconds()
     start = time.perf_counter()
     try:
         result = fn()
     finally:
         elapsed = time.perf_counter() - start
+        user_after, system_after = cpu_seconds()
         PROFILING.end(profiler)
-    return elapsed, result
+    return elapsed, (user_after - user, system_after - system), result
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """User and system CPU time of the calling thread so far (the process's off Linux)."""
+    usage = resource.getrusage(getattr(resource, "RUSAGE_THREAD", resource.RUSAGE_SELF))
+    return usage.ru_utime, usage.ru_stime
+
+
+def timed_into(measurement: Measurement, fn: Callable[[], T]) -> T:
+    """``timed`` for ``measurement``'s subject, keeping the run's wall and CPU times in it.
+
+    The CPU times tell a commit's wait for the disk from the work around it:
+    at ``synchronous=FULL`` every command sleeps in its fsync, and the work that
+    follows runs on caches that the sleep left cold.
+    """
+    seconds, (user, system), result = timed_cpu(measurement.subject, fn)
+    measurement.runs_s.append(seconds)
+    measurement.user_s.append(user)
+    measurement.sys_s.append(system)
+    return result
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -103,6 +132,8 @@ class Measurement:
     runs_s: list[float] = field(default_factory=list)
     reference: bool = False  # shown for context, no target reads it
     unit: Literal["s", "MB"] = "s"
+    user_s: list[float] = field(default_factory=list)  # CPU of each run, by ``timed_into``
+    sys_s: list[float] = field(default_factory=list)
 
     @property
     def median_s(self) -> float:
@@ -124,6 +155,15 @@ class Measurement:
             return f"{self.rate:,.0f} ev/s"
         return f"{self.median_ms:,.2f} ms"
 
+    def cpu_us_per_event(self) -> tuple[float, float] | None:
+        """Median user and system CPU per event, in µs (None if not recorded)."""
+        if not self.user_s or not self.events:
+            return None
+        return (
+            statistics.median(self.user_s) / self.events * 1e6,
+            statistics.median(self.sys_s) / self.events * 1e6,
+        )
+
     def to_json(self) -> dict[str, Any]:
         if self.unit == "MB":
             return {
@@ -144,6 +184,11 @@ class Measurement:
         if self.events:
             out["events"] = self.events
             out["events_per_s"] = round(self.rate, 1) if self.runs_s else None
+        cpu = self.cpu_us_per_event()
+        if cpu is not None:
+            out["user_s"] = [round(r, 6) for r in self.user_s]
+            out["sys_s"] = [round(r, 6) for r in self.sys_s]
+            out["cpu_us_per_event"] = {"user": round(cpu[0], 1), "sys": round(cpu[1], 1)}
         return out
 
 

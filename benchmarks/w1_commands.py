@@ -2,7 +2,8 @@
 
 * tui-es: ``app.execute(account_id, DepositMoney(amount=1.0))`` on
   ``Application(DOMAIN, SqlEventStore(path))``: load, handle, append, and the
-  ``account_query`` view updated in the same transaction.
+  ``account_query`` view updated in the same transaction; for reference, the
+  same commands on the domain without its view (what keeping it in step costs).
 * eventsourcing: ``account.deposit_money(1.0); app.save(account)`` with the
   accounts kept in memory (one event per ``save()``, no view); also, for
   reference, ``repository.get`` + command + ``save`` (a replay per command).
@@ -14,12 +15,12 @@ The accounts are opened first, untimed. Every repeat starts from a fresh file.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import partial
 from uuid import UUID
 
 from benchmarks import peer, raw
-from benchmarks.core import PEER, RAW, TUI, Context, WorkloadResult, remove_sqlite, timed
+from benchmarks.core import PEER, RAW, TUI, Context, WorkloadResult, remove_sqlite, timed_into
 from benchmarks.data import account_ids, open_accounts, open_store
 from tui_es.domains.bank import DOMAIN, DepositMoney
 from tui_es.es.application import Application
@@ -100,6 +101,9 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     ids = account_ids(sizes.accounts)
     n = sizes.commands
     tui = result.measure("tui_execute", TUI, "app.execute(DepositMoney), account_query synced", n)
+    tui_bare = result.measure(
+        "tui_execute_no_views", TUI, "same, the domain without its view", n, reference=True
+    )
     es_save = result.measure("peer_save", PEER, "deposit + save(), 1 event per save", n)
     es_get = result.measure(
         "peer_get_save", PEER, "repository.get + deposit + save()", n, reference=True
@@ -116,12 +120,22 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
         store = open_store(path)
         app = Application(DOMAIN, store)
         open_accounts(app, ids)
-        seconds, _ = timed(TUI, partial(tui_commands, app, ids, n))
-        tui.runs_s.append(seconds)
+        timed_into(tui, partial(tui_commands, app, ids, n))
         view = store.load_view("account_query", ids[0])
         result.checks["tui_events_committed"] = store.count_events() - len(ids)
         result.checks["tui_view_balance_first_account"] = view.payload["balance"] if view else None
         result.checks["expected_balance_first_account"] = expected_balance(0, len(ids), n)
+        store.close()
+        remove_sqlite(path)
+
+        # tui-es without account_query: what keeping the view in step costs a command
+        path = ctx.db_path("w1-tui-bare")
+        store = open_store(path)
+        app = Application(replace(DOMAIN, views=()), store)
+        open_accounts(app, ids)
+        timed_into(tui_bare, partial(tui_commands, app, ids, n))
+        result.checks["tui_no_views_events_committed"] = store.count_events() - len(ids)
+        result.checks["tui_no_views_checkpoints"] = len(store.checkpoints())
         store.close()
         remove_sqlite(path)
 
@@ -141,8 +155,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
                 save(account)
             return n
 
-        seconds, _ = timed(PEER, peer_saves)
-        es_save.runs_s.append(seconds)
+        timed_into(es_save, peer_saves)
         result.checks["peer_events_committed"] = (papp.recorder.max_notification_id() or 0) - len(
             ids
         )
@@ -164,8 +177,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
                 save(account)
             return n
 
-        seconds, _ = timed(PEER, peer_get_saves)
-        es_get.runs_s.append(seconds)
+        timed_into(es_get, peer_get_saves)
         papp.close()
         remove_sqlite(path)
 
@@ -174,8 +186,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
             path = ctx.db_path("w1-raw")
             conn = raw.connect(path, minimal=minimal)
             raw.insert_one_transaction(conn, raw_open_rows(ids))
-            seconds, _ = timed(RAW, partial(raw.insert_row_per_transaction, conn, rows))
-            measurement.runs_s.append(seconds)
+            timed_into(measurement, partial(raw.insert_row_per_transaction, conn, rows))
             result.checks[f"raw_rows_committed{'_minimal' if minimal else ''}"] = raw.count(
                 conn
             ) - len(ids)
@@ -200,5 +211,9 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     result.notes.append(
         "raw sqlite3 on the table without tui-es's event-type index, for reference: "
         + result.figure("raw_insert_minimal")
+    )
+    result.notes.append(
+        "tui-es with the domain's view left out, for reference: "
+        + result.figure("tui_execute_no_views")
     )
     return result

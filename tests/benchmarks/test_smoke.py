@@ -74,7 +74,22 @@ def test_w1_command_pipeline(ctx: Context) -> None:
     assert result.checks["raw_rows_committed_minimal"] == 10
     assert result.checks["tui_view_balance_first_account"] == 4.0
     assert result.checks["expected_balance_first_account"] == 4.0
+    # the reference run without the view wrote the same events and kept no checkpoint
+    assert result.checks["tui_no_views_events_committed"] == 10
+    assert result.checks["tui_no_views_checkpoints"] == 0
     assert len(result.targets) == 2
+    # every subject's CPU per command is recorded beside its wall time
+    for m in result.measurements.values():
+        assert len(m.user_s) == len(m.sys_s) == len(m.runs_s) == ctx.repeats
+        cpu = m.cpu_us_per_event()
+        assert cpu is not None and cpu[0] + cpu[1] > 0
+        # one thread: its CPU time is at most the wall time, give or take the kernel's
+        # tick-late accounting of the running thread (up to 10 ms at each end)
+        assert sum(m.user_s) + sum(m.sys_s) <= sum(m.runs_s) + 0.025 * len(m.runs_s)
+        assert m.to_json()["cpu_us_per_event"] == {
+            "user": round(cpu[0], 1),
+            "sys": round(cpu[1], 1),
+        }
 
 
 def test_w2_bulk_import(ctx: Context) -> None:
