@@ -254,13 +254,30 @@ async def test_jump_to_a_position_selects_it(demo_app: Application) -> None:
     async with app.run_test(size=SIZE) as pilot:
         pane = await started(pilot)
         await pilot.press("p")
-        assert pane.has_class("-goto")
+        assert pane.goto_field.display and app.focused is pane.goto_field
         await pilot.press("1", "7", "enter")
         await settle(pilot)
+        # the field goes once the jump has landed, and the rows have the focus
+        assert not pane.goto_field.display and app.focused is pane.lines
         assert pane.selected is not None and pane.selected.position == 17
         assert 17 in [r.position for r in visible(pane)]
         assert not pane.lines.tail
         assert "#17" in detail_text(pane)
+
+
+async def test_escape_and_an_empty_go_to_put_the_field_away(demo_app: Application) -> None:
+    app = StreamHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await started(pilot)
+        before = pane.selected
+        for keys in (("escape",), ("enter",)):
+            await pilot.press("p")
+            assert pane.goto_field.display
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert not pane.goto_field.display, keys
+            assert app.focused is pane.lines, keys
+            assert pane.selected == before, keys
 
 
 async def test_jump_in_a_filtered_view_selects_the_nearest(demo_app: Application) -> None:
@@ -498,3 +515,21 @@ def test_snapshot_a_filtered_view_in_a_small_terminal(
         await settle(pilot)
 
     assert snap_compare(StreamHarness(demo_app), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_jump_reads_its_rows_before_the_next_frame(tmp_path: Path) -> None:
+    store = load_synthetic(tmp_path / "log.sqlite", 10, 50)
+    app = StreamHarness(Application(DOMAIN, store))
+    async with app.run_test(size=(120, 16)) as pilot:
+        pane = await started(pilot)
+        lines, window = pane.lines, pane.window
+        assert window is not None and window.count == 500
+        assert window.missing(0, lines.rows_visible)  # the oldest rows: not read yet
+        asked = lines._attempted
+        lines.move_cursor(0, center=True)
+        # asked for in the same call, not by the frame that draws the move
+        assert lines._attempted != asked and lines._attempted is not None
+        assert lines._attempted[1] <= 0 <= lines._attempted[2]
+        await settle(pilot)
+        assert not window.missing(0, lines.rows_visible)
+        assert pane.selected is not None and pane.selected.position == 1

@@ -253,6 +253,9 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
             index = min(max(index, 0), self.window.count - 1)
         if index is not None:
             self.scroll_to_row(index, center=center)
+            # read the rows now, not when the next frame draws: after a jump that frame
+            # may wait for a layout (a field hidden, the footer's keys) before it draws
+            self._request_rows()
         if index != self.cursor:
             self.cursor = index
             self._strips.clear()

@@ -97,7 +97,6 @@ class EventStreamPane(StorePane):
         }
         &.-detail #stream-detail { display: block; }
         #stream-goto { display: none; }
-        &.-goto #stream-goto { display: block; }
         #stream-status { height: 1; }
         #stream-count { width: 1fr; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
         #stream-hint { width: auto; color: $text-warning; text-style: bold; margin-right: 2; }
@@ -304,7 +303,11 @@ class EventStreamPane(StorePane):
         if window is not self.window:
             return
         self._pending_jump = None
+        if focus:
+            self._show_goto(False)
         if located is None:
+            if focus:
+                self.lines.focus()
             self.notify("No events in this view.", title="Go to position", severity="warning")
             return
         index, exact = located
@@ -446,23 +449,33 @@ class EventStreamPane(StorePane):
         self.toggle_class("-detail")
         self._show_detail()
 
+    @property
+    def goto_field(self) -> Input:
+        return self.query_one("#stream-goto", Input)
+
+    def _show_goto(self, shown: bool) -> None:
+        # The field's own display, not a class on the pane: a class change on the pane
+        # restyles every widget in it.
+        self.goto_field.display = shown
+
     def action_goto(self) -> None:
-        self.add_class("-goto")
-        goto = self.query_one("#stream-goto", Input)
+        goto = self.goto_field
         goto.value = ""
+        self._show_goto(True)
         goto.focus()
 
     @on(Input.Submitted, "#stream-goto")
     def _goto_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.remove_class("-goto")
         text = event.value.strip()
         if not text:
+            self._show_goto(False)
             self.lines.focus()
             return
         try:
             position = int(text)
         except ValueError:
+            self._show_goto(False)
             self.notify(
                 f"{text!r} is not a position.",
                 title="Go to position",
@@ -470,15 +483,17 @@ class EventStreamPane(StorePane):
                 markup=False,
             )
             return
+        # The field stays, showing the position asked for, until the jump lands: the row,
+        # the field going and the focus moving to the rows then come in the same frame.
         self.show_position(position, focus=True)
 
     @on(Input.Blurred, "#stream-goto")
     def _goto_blurred(self, event: Input.Blurred) -> None:
-        self.remove_class("-goto")
+        self._show_goto(False)
 
     def action_back(self) -> None:
-        if self.has_class("-goto"):
-            self.remove_class("-goto")
+        if self.goto_field.display:
+            self._show_goto(False)
             self.lines.focus()
         elif isinstance(self.app.focused, Input):
             self.lines.focus()
