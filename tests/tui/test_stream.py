@@ -415,6 +415,28 @@ async def test_events_committed_here_are_highlighted(demo_app: Application) -> N
 
 
 # -- errors ----------------------------------------------------------------------------------------
+async def test_a_typed_jump_that_fails_puts_the_field_away_and_says_why(
+    demo_app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = StreamHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await started(pilot)
+        before = pane.selected
+        assert pane.window is not None
+
+        def broken(position: int) -> tuple[int, bool] | None:
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(pane.window, "locate", broken)
+        await pilot.press("p", "1", "7", "enter")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert errors == ["Could not go to position 17: disk on fire"]
+        assert not pane.goto_field.display and app.focused is pane.lines
+        assert pane.selected == before
+        assert app.is_running
+
+
 async def test_a_failing_store_becomes_a_notification(
     demo_app: Application, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -293,21 +293,26 @@ class EventStreamPane(StorePane):
             located = window.locate(position)
         except Exception as error:
             self._failed(f"Could not go to position {position}", error)
+            if focus:
+                call_ui(self, self._goto_done)
             return
         if not worker.is_cancelled:
             call_ui(self, self._jumped, window, position, located, focus)
 
+    def _goto_done(self) -> None:
+        """The jump the go-to field asked for is over: the field goes, the rows take the focus."""
+        self._show_goto(False)
+        self.lines.focus()
+
     def _jumped(
         self, window: LogWindow, position: int, located: tuple[int, bool] | None, focus: bool
     ) -> None:
+        if focus and (window is not self.window or located is None):
+            self._goto_done()
         if window is not self.window:
             return
         self._pending_jump = None
-        if focus:
-            self._show_goto(False)
         if located is None:
-            if focus:
-                self.lines.focus()
             self.notify("No events in this view.", title="Go to position", severity="warning")
             return
         index, exact = located
@@ -325,7 +330,7 @@ class EventStreamPane(StorePane):
         self.add_class("-detail")
         self._show_detail()
         if focus:
-            lines.focus()
+            self._goto_done()
 
     # -- selection and details ---------------------------------------------------------------
     @on(EventLines.CursorMoved)
@@ -469,8 +474,7 @@ class EventStreamPane(StorePane):
         event.stop()
         text = event.value.strip()
         if not text:
-            self._show_goto(False)
-            self.lines.focus()
+            self._goto_done()
             return
         try:
             position = int(text)
@@ -493,8 +497,7 @@ class EventStreamPane(StorePane):
 
     def action_back(self) -> None:
         if self.goto_field.display:
-            self._show_goto(False)
-            self.lines.focus()
+            self._goto_done()
         elif isinstance(self.app.focused, Input):
             self.lines.focus()
         elif self.has_class("-detail"):
