@@ -209,6 +209,65 @@ async def test_dragging_along_the_track(demo_app: Application) -> None:
         assert_shows(pane, demo_app, 0)
 
 
+class SliderAlone(App[None]):
+    """The slider with no pane: what it asks for, and what it shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        slider = VersionSlider()
+        slider.maximum = 10
+        slider.value = 4
+        yield slider
+
+    def on_version_slider_changed(self, message: VersionSlider.Changed) -> None:
+        self.asked.append(message.value)
+
+
+async def test_the_slider_asks_for_a_version_and_its_owner_moves_it() -> None:
+    app = SliderAlone()
+    async with app.run_test(size=(40, 3)) as pilot:
+        slider = app.query_one(VersionSlider)
+        slider.focus()
+        await pilot.press("right", "end", "home")
+        await pilot.pause()
+        # each key asks from where the thumb is; only the owner moves it
+        assert app.asked == [5, 10, 0]
+        assert slider.value == 4
+        await pilot.press("home")
+        slider.value = 0  # as the pane does when it shows version 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert app.asked == [5, 10, 0, 0]
+
+
+async def test_a_step_moves_the_thumb_and_shows_its_version_in_one_frame(
+    demo_app: Application,
+) -> None:
+    app = TimeTravelHarness(demo_app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await opened(pilot)
+        await pilot.press("home")
+        await settle(pilot)
+        frames: list[tuple[int, int, str]] = []
+        display = app._display
+
+        def recording(screen: Any, update: Any) -> None:
+            frames.append((pane.slider.value, pane.version, text_of(pane, "#tt-state-title")))
+            display(screen, update)
+
+        app._display = recording  # type: ignore[method-assign]
+        await pilot.press("right")
+        await settle(pilot)
+        assert frames, "no frame drawn"
+        # no frame shows the thumb at 1 with the state still at 0
+        assert all(thumb == version for thumb, version, _ in frames), frames
+        assert frames[-1][:2] == (1, 1) and "at version 1 of" in frames[-1][2]
+        assert_shows(pane, demo_app, 1)
+
+
 async def test_picking_an_aggregate_by_typing_its_id(demo_app: Application) -> None:
     app = TimeTravelHarness(demo_app)
     async with app.run_test(size=SIZE) as pilot:

@@ -971,7 +971,8 @@ class TimeTravelPane(StorePane):
     @on(VersionSlider.Changed)
     def _slid(self, event: VersionSlider.Changed) -> None:
         event.stop()
-        self.set_version(event.value)
+        if event.value != self.version:  # a drag can ask again before its last move is shown
+            self.set_version(event.value)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

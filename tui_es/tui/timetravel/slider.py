@@ -56,7 +56,13 @@ class VersionSlider(Widget, can_focus=True):
 
     @dataclass
     class Changed(Message):
-        """The user moved the slider (not sent when the value is set in code)."""
+        """The user moved the slider to ``value`` (not sent when the value is set in code).
+
+        The slider's own ``value`` is left to its owner, which sets it with everything else
+        that shows the version: the thumb and the version it stands for then come in the
+        same frame. Moving the thumb first let a frame go out with only the thumb moved,
+        and Textual draws the next one a frame or two later.
+        """
 
         slider: VersionSlider
         value: int
@@ -92,7 +98,6 @@ class VersionSlider(Widget, can_focus=True):
     def _move(self, value: int) -> None:
         value = min(max(value, 0), self.maximum)
         if value != self.value:
-            self.value = value
             self.post_message(self.Changed(self, value))
 
     def action_step(self, delta: int) -> None:
