@@ -555,3 +555,24 @@ async def test_a_jump_reads_its_rows_before_the_next_frame(tmp_path: Path) -> No
         await settle(pilot)
         assert not window.missing(0, lines.rows_visible)
         assert pane.selected is not None and pane.selected.position == 1
+
+
+async def test_a_jump_reads_the_rows_it_shows_before_it_moves_there(tmp_path: Path) -> None:
+    store = load_synthetic(tmp_path / "log.sqlite", 10, 50)
+    app = StreamHarness(Application(DOMAIN, store))
+    async with app.run_test(size=(120, 16)) as pilot:
+        pane = await started(pilot)
+        lines = pane.lines
+        missing_when_moving: list[bool] = []
+        jumped = pane._jumped
+
+        def recording(window: Any, position: int, located: Any, focus: bool) -> None:
+            half = lines.rows_visible // 2
+            missing_when_moving.append(window.missing(located[0] - half, located[0] + half))
+            jumped(window, position, located, focus)
+
+        pane._jumped = recording  # type: ignore[method-assign]
+        pane.show_position(3)  # the oldest rows: not read when the pane opened on the newest
+        await settle(pilot)
+        assert missing_when_moving == [False]
+        assert pane.selected is not None and pane.selected.position == 3

@@ -291,6 +291,14 @@ class EventStreamPane(StorePane):
             if not window.scan(lambda: worker.is_cancelled):
                 return
             located = window.locate(position)
+            if located is not None:
+                # Read here the rows the jump brings on screen (and a screen either side,
+                # as the rows ask for themselves): the first frame after the jump then
+                # draws them, instead of a frame without them and, a frame or two
+                # later, another with them.
+                height = self.lines.rows_visible
+                top = max(0, located[0] - height // 2)
+                window.load(top - height, top + 2 * height, lambda: worker.is_cancelled)
         except Exception as error:
             self._failed(f"Could not go to position {position}", error)
             if focus:
