@@ -50,7 +50,8 @@ class VersionSlider(Widget, can_focus=True):
         "version-slider--mark",
     }
 
-    value: reactive[int] = reactive(0)
+    # always_update: the owner setting the value a move asked for draws the thumb (see Changed)
+    value: reactive[int] = reactive(0, always_update=True)
     maximum: reactive[int] = reactive(0)
     marks: reactive[tuple[int, ...]] = reactive(())
 
@@ -58,10 +59,10 @@ class VersionSlider(Widget, can_focus=True):
     class Changed(Message):
         """The user moved the slider to ``value`` (not sent when the value is set in code).
 
-        The slider's own ``value`` is left to its owner, which sets it with everything else
-        that shows the version: the thumb and the version it stands for then come in the
-        same frame. Moving the thumb first let a frame go out with only the thumb moved,
-        and Textual draws the next one a frame or two later.
+        The slider notes the value without drawing it; its owner sets ``value`` with
+        everything else that shows the version, and the thumb and the version it stands for
+        come in the same frame. Drawing the thumb first let a frame go out with only the
+        thumb moved, and Textual draws the next one a frame or two later.
         """
 
         slider: VersionSlider
@@ -98,6 +99,9 @@ class VersionSlider(Widget, can_focus=True):
     def _move(self, value: int) -> None:
         value = min(max(value, 0), self.maximum)
         if value != self.value:
+            # noted, not drawn: the next key steps on from here even before the owner
+            # has shown this one
+            self.set_reactive(VersionSlider.value, value)
             self.post_message(self.Changed(self, value))
 
     def action_step(self, delta: int) -> None:
