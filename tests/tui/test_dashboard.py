@@ -314,36 +314,3 @@ async def test_the_footer_composes_its_keys_again_only_when_they_change(
         assert not any(key in before for key in after)
         assert [k.key for k in after] != [k.key for k in before]
         assert all(k in [key.key for key in after] for k in EVERYWHERE)
-
-
-async def test_the_focused_pane_is_marked_and_a_move_inside_it_restyles_little(
-    demo_app: Application, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    app = Dashboard(demo_app)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settled_on(pilot, "f3")
-        stream = app.pane("stream")
-        marked = [p.id for p in app.panes if p.has_class("-focus-within")]
-        assert marked == ["stream"]
-        assert stream.styles.border_top[1] != app.pane("commands").styles.border_top[1]
-
-        restyled: list[object] = []
-        update_nodes = app.stylesheet.update_nodes
-
-        def counting(nodes: object, animate: bool = False) -> None:
-            restyled.extend(nodes)  # type: ignore[call-overload]
-            update_nodes(nodes, animate=animate)  # type: ignore[arg-type]
-
-        monkeypatch.setattr(app.stylesheet, "update_nodes", counting)
-        await pilot.press("p")  # the go-to field, in the same pane
-        await settle(pilot)
-        assert app.pane_of(app.focused) is stream
-        # in the pane, the field and the rows, not every widget (there are dozens)
-        inside = {n for n in restyled if stream in getattr(n, "ancestors", ())}
-        assert inside == {stream.goto_field, stream.lines}, inside
-        assert len(list(stream.walk_children())) > 20
-        assert [p.id for p in app.panes if p.has_class("-focus-within")] == ["stream"]
-
-        await pilot.press("escape", "f2")
-        await settle(pilot)
-        assert [p.id for p in app.panes if p.has_class("-focus-within")] == ["commands"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import events
 from textual.widget import Widget
 
 from tui_es.es.application import Application
@@ -27,20 +26,6 @@ class StorePane(Widget):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.application = application
-
-    # The pane holding the focus is drawn with the accent border (app.tcss). A class kept
-    # here, not Textual's :focus-within: with that, every focus move inside a pane (the
-    # go-to field back to the rows, one form field to the next) restyled every widget in
-    # the pane, dozens of them; the class changes only when focus enters or leaves it.
-    def _on_descendant_focus(self, _event: events.DescendantFocus) -> None:
-        self._follow_focus()
-
-    def _on_descendant_blur(self, _event: events.DescendantBlur) -> None:
-        # the focus may land after the blur (a hidden field hands it on): look then
-        self.call_after_refresh(self._follow_focus)
-
-    def _follow_focus(self) -> None:
-        self.set_class(self.has_focus_within, "-focus-within")
 
     @property
     def read_only(self) -> bool:
