@@ -236,11 +236,20 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
     def rows_visible(self) -> int:
         return max(1, self.scrollable_content_region.height - HEADER_LINES)
 
+    def centred_top(self, index: int) -> int:
+        """The first row on screen when row ``index`` is shown in the middle."""
+        return max(0, index - self.rows_visible // 2)
+
+    def rows_wanted(self, top: int) -> tuple[int, int]:
+        """The rows worth having read with ``top`` first on screen: a screen either side too."""
+        height = self.rows_visible
+        return top - height, top + 2 * height
+
     def scroll_to_row(self, index: int, *, center: bool = False) -> None:
         top = self.scroll_offset.y
         height = self.rows_visible
         if center:
-            self.scroll_to(y=max(0, index - height // 2), animate=False, immediate=True)
+            self.scroll_to(y=self.centred_top(index), animate=False, immediate=True)
         elif index < top:
             self.scroll_to(y=index, animate=False, immediate=True)
         elif index >= top + height:
@@ -463,9 +472,7 @@ class EventLines(ScrollView, can_focus=True, inherit_bindings=False):
         window = self.window
         if window is None or window.count == 0:
             return
-        height = self.rows_visible
-        first = self.scroll_offset.y - height
-        last = self.scroll_offset.y + 2 * height
+        first, last = self.rows_wanted(self.scroll_offset.y)
         if not window.missing(first, last):
             return
         page = window.page_size

@@ -292,13 +292,12 @@ class EventStreamPane(StorePane):
                 return
             located = window.locate(position)
             if located is not None:
-                # Read here the rows the jump brings on screen (and a screen either side,
-                # as the rows ask for themselves): the first frame after the jump then
-                # draws them, instead of a frame without them and, a frame or two
-                # later, another with them.
-                height = self.lines.rows_visible
-                top = max(0, located[0] - height // 2)
-                window.load(top - height, top + 2 * height, lambda: worker.is_cancelled)
+                # Read here the rows the jump brings on screen (those the rows would ask
+                # for themselves): the first frame after the jump then draws them, instead
+                # of a frame without them and, a frame or two later, another with them.
+                lines = self.lines
+                first, last = lines.rows_wanted(lines.centred_top(located[0]))
+                window.load(first, last, lambda: worker.is_cancelled)
         except Exception as error:
             self._failed(f"Could not go to position {position}", error)
             if focus:
