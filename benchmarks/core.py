@@ -373,6 +373,13 @@ class WorkloadResult:
         m = self.get(key)
         return m.figure() if m is not None else "-"
 
+    def ratio(self, mine: str, theirs: str) -> str:
+        """``mine``'s rate over ``theirs``, as the targets print it ("-" if either is missing)."""
+        a, b = self.get(mine), self.get(theirs)
+        if a is None or b is None or not a.events or not b.events:
+            return "-"
+        return f"{a.rate / b.rate:.2f}x"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "number": self.number,

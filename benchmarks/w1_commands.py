@@ -8,7 +8,9 @@
   accounts kept in memory (one event per ``save()``, no view); also, for
   reference, ``repository.get`` + command + ``save`` (a replay per command).
 * sqlite3: ``BEGIN IMMEDIATE; INSERT; COMMIT`` per pre-built row of tui-es's events table
-  (and, for reference, of the same table without its event-type index).
+  (and, for reference, of the same table without its event-type index); also, for
+  reference, each deposit written by hand on sqlite3 with everything tui-es writes
+  for it (event, view checkpoint, view row): what the view costs before any framework.
 
 The accounts are opened first, untimed. Every repeat starts from a fresh file.
 """
@@ -112,6 +114,13 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     sql_minimal = result.measure(
         "raw_insert_minimal", RAW, "same, no event-type index", n, reference=True
     )
+    by_hand = result.measure(
+        "raw_by_hand_with_view",
+        RAW,
+        "by hand: event + checkpoint + view row per transaction",
+        n,
+        reference=True,
+    )
     rows = raw_rows(ids, n, sizes.accounts + 1)
 
     for r in range(ctx.repeats):
@@ -124,6 +133,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
         view = store.load_view("account_query", ids[0])
         result.checks["tui_events_committed"] = store.count_events() - len(ids)
         result.checks["tui_view_balance_first_account"] = view.payload["balance"] if view else None
+        tui_first_view = view.payload if view else None
         result.checks["expected_balance_first_account"] = expected_balance(0, len(ids), n)
         store.close()
         remove_sqlite(path)
@@ -192,6 +202,18 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
             ) - len(ids)
             conn.close()
             remove_sqlite(path)
+
+        # sqlite3 by hand, keeping account_query in step as tui-es does
+        path = ctx.db_path("w1-raw-by-hand")
+        conn = raw.connect(path)
+        hand = raw.ByHand(conn, ids)
+        timed_into(by_hand, partial(hand.deposits, ids, n))
+        result.checks["raw_by_hand_rows_committed"] = raw.count(conn) - len(ids)
+        result.checks["raw_by_hand_view_balance_first_account"] = hand.balance(ids[0])
+        # the same row as tui-es's, field for field
+        result.checks["raw_by_hand_view_same_as_tui"] = hand.view_payload(ids[0]) == tui_first_view
+        conn.close()
+        remove_sqlite(path)
         ctx.log(f"  workload 1: repeat {r + 1}/{ctx.repeats} done")
 
     result.faster_than(
@@ -215,5 +237,10 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     result.notes.append(
         "tui-es with the domain's view left out, for reference: "
         + result.figure("tui_execute_no_views")
+    )
+    result.notes.append(
+        "sqlite3 by hand, writing the event, the view's checkpoint and its row per transaction"
+        f" (no framework), for reference: {result.figure('raw_by_hand_with_view')}"
+        f" = {result.ratio('raw_by_hand_with_view', 'raw_insert')} of raw"
     )
     return result

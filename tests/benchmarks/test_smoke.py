@@ -77,6 +77,11 @@ def test_w1_command_pipeline(ctx: Context) -> None:
     # the reference run without the view wrote the same events and kept no checkpoint
     assert result.checks["tui_no_views_events_committed"] == 10
     assert result.checks["tui_no_views_checkpoints"] == 0
+    # the by-hand reference wrote as many events and kept the view in step
+    assert result.checks["raw_by_hand_rows_committed"] == 10
+    assert result.checks["raw_by_hand_view_balance_first_account"] == 4.0
+    assert result.checks["raw_by_hand_view_same_as_tui"] is True
+    assert any("by hand" in note and "x of raw" in note for note in result.notes)
     assert len(result.targets) == 2
     # every subject's CPU per command is recorded beside its wall time
     for m in result.measurements.values():
