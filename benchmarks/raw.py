@@ -128,25 +128,11 @@ class ByHand:
     framework adds anything.
     """
 
-    def __init__(self, conn: sqlite3.Connection, ids: list[str]) -> None:
+    def __init__(self, conn: sqlite3.Connection, ids: list[str], opened: list[Row]) -> None:
+        """``opened``: the accounts' ``AccountOpened`` rows, written with their view rows."""
         self.conn = conn
         conn.execute(VIEW_DDL)
         conn.execute(CHECKPOINTS_DDL)
-        now = datetime.now(UTC).isoformat()
-        opened = [
-            (
-                "account",
-                account,
-                1,
-                "AccountOpened",
-                "1.0",
-                dumps({"AccountOpened": {"account_id": account}}),
-                dumps({"time": now}),
-                None,
-                now,
-            )
-            for account in ids
-        ]
         # account id -> [version, balance, ledger]
         self.accounts: dict[str, list[Any]] = {account: [1, 0.0, []] for account in ids}
         conn.execute("BEGIN IMMEDIATE")

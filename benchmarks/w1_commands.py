@@ -206,7 +206,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
         # sqlite3 by hand, keeping account_query in step as tui-es does
         path = ctx.db_path("w1-raw-by-hand")
         conn = raw.connect(path)
-        hand = raw.ByHand(conn, ids)
+        hand = raw.ByHand(conn, ids, raw_open_rows(ids))
         timed_into(by_hand, partial(hand.deposits, ids, n))
         result.checks["raw_by_hand_rows_committed"] = raw.count(conn) - len(ids)
         result.checks["raw_by_hand_view_balance_first_account"] = hand.balance(ids[0])
