@@ -142,6 +142,7 @@ def test_w6_rebuild(ctx: Context) -> None:
     assert_sane(result)
     assert result.checks["positions_folded"] == 300
     assert result.checks["view_rows"] == result.checks["accounts"] == 3
+    assert result.checks["fold_processes"] == 1  # 300 positions: too few to split the fold
 
 
 def test_w7_dashboard(ctx: Context) -> None:

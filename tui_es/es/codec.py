@@ -65,6 +65,9 @@ class EventCodec:
     def __init__(
         self, aggregates: Iterable[type[Aggregate]], upcasters: Iterable[EventUpcaster] = ()
     ) -> None:
+        aggregates, upcasters = tuple(aggregates), tuple(upcasters)
+        # what another process needs to build the same codec (a fold split by aggregate)
+        self.recipe = (aggregates, upcasters)
         self.aggregates: dict[str, type[Aggregate]] = {a.aggregate_type: a for a in aggregates}
         self.upcasters = UpcasterChain(upcasters)
         self._versions: dict[tuple[str, str], SemanticVersion] = {}

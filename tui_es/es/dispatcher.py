@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from itertools import groupby
@@ -27,7 +28,8 @@ from typing import Any
 from tui_es.es.codec import EventCodec
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.errors import AggregateConflict
-from tui_es.es.store import EventStore, StoreTransaction, ViewRow
+from tui_es.es.parallel import FoldWorkers, WorkersUnavailable
+from tui_es.es.store import EncodedJson, EventStore, Partition, StoreTransaction, ViewRow
 from tui_es.es.views import CachedRow, Query, ViewFolder, ViewProjection, ViewRowCache
 
 Progress = Callable[[int, int], None]  # (position reached, head position)
@@ -44,6 +46,8 @@ class ProjectionDispatcher:
         batch_size: int = 5000,
         working_rows: int = 4096,
         catch_up_stretch: int = 200_000,
+        fold_processes: int | None = None,
+        parallel_backlog: int = 100_000,
     ) -> None:
         names = [v.name for v in views] + [q.name for q in queries]
         if len(set(names)) != len(names):
@@ -54,6 +58,11 @@ class ProjectionDispatcher:
         self.batch_size = batch_size
         self.working_rows = working_rows  # view rows a catch-up keeps in memory
         self.catch_up_stretch = catch_up_stretch  # log positions per catch-up transaction
+        # A catch-up of at least ``parallel_backlog`` positions folds in this many
+        # processes (one per CPU, at most four) where the view and the store allow it
+        self.fold_processes = _cpus() if fold_processes is None else max(1, fold_processes)
+        self.parallel_backlog = parallel_backlog
+        self.last_fold_processes: dict[str, int] = {}  # view -> processes its last catch-up used
         self.query_errors: list[tuple[str, str]] = []  # (query name, error), newest last
         # rows the last commits left, so a command need not read and decode its row again
         self.rows = ViewRowCache()
@@ -148,6 +157,7 @@ class ProjectionDispatcher:
         until: int,
         progress: Progress | None = None,
         folder: ViewFolder | None = None,
+        partition: Partition | None = None,
     ) -> ViewFolder:
         """Fold the events after ``after`` up to ``until`` into the view, in log order.
 
@@ -163,7 +173,7 @@ class ProjectionDispatcher:
             folder = view.folder(tx, self.working_rows)
         folder.tx = tx
         with _collector_paused:
-            self._fold_rows(tx, view, after, until, progress, folder)
+            self._fold_rows(tx, view, after, until, progress, folder, partition)
         tx.set_checkpoint(view.name, until)
         return folder
 
@@ -175,8 +185,16 @@ class ProjectionDispatcher:
         until: int,
         progress: Progress | None,
         folder: ViewFolder,
+        partition: Partition | None = None,
     ) -> None:
-        for rows in tx.iter_rows(after, until, sorted(view.aggregate_types), self.batch_size):
+        types = sorted(view.aggregate_types)
+        # not held in a local: a fold that fails must let go of the rows' cursor at once,
+        # while the connection is open, not when its traceback is dropped
+        for rows in (
+            tx.iter_rows(after, until, types, self.batch_size)
+            if partition is None
+            else tx.iter_rows(after, until, types, self.batch_size, partition)
+        ):
             folder.fold(self.codec.iter_decoded(rows))
             if progress is not None:
                 progress(int(rows[-1][7] or until), until)
@@ -237,6 +255,23 @@ class ProjectionDispatcher:
     ) -> int:
         start = store.checkpoints().get(view.name, 0)
         head = store.head_position()
+        workers = self._fold_workers(store, view, head - start)
+        self.last_fold_processes[view.name] = workers.parts if workers else 1
+        try:
+            return self._catch_up_stretches(store, view, progress, start, head, workers)
+        finally:
+            if workers is not None:
+                workers.close()
+
+    def _catch_up_stretches(
+        self,
+        store: EventStore,
+        view: ViewProjection,
+        progress: Progress | None,
+        start: int,
+        head: int,
+        workers: FoldWorkers | None,
+    ) -> int:
         report = _Reporter(progress, head)
         reached = start
         # the rows folded so far, as the last stretch committed them
@@ -245,30 +280,81 @@ class ProjectionDispatcher:
             # Rows and checkpoint move together, one transaction per stretch of
             # the log: long enough that a row is seldom written twice, short
             # enough that writers are not held off for long.
-            kept = folder is not None
+            kept = folder is not None or (workers is not None and workers.kept)
             try:
                 with store.transaction() as tx:
                     checkpoint = tx.checkpoint(view.name)
                     if checkpoint != reached:
-                        kept, folder = False, None  # another writer moved the view meanwhile
+                        # another writer moved the view meanwhile
+                        kept, folder = False, None
+                        if workers is not None:
+                            workers.reset()
                     top = min(tx.head_position(), checkpoint + self.catch_up_stretch)
                     if top <= checkpoint:
                         break
+                    if workers is not None:
+                        workers.fold(checkpoint, top)
                     folder = self._fold(
-                        tx, view, checkpoint, top, report if progress else None, folder
+                        tx,
+                        view,
+                        checkpoint,
+                        top,
+                        report if progress else None,
+                        folder,
+                        None if workers is None else (0, workers.parts),
                     )
+                    if workers is not None:
+                        for view_id, version, stored, text in workers.results():
+                            tx.save_view(
+                                view.name, ViewRow(view_id, version, EncodedJson(text)), stored
+                            )
             except AggregateConflict:
                 # a kept row was changed behind the catch-up's back (its version moved):
                 # the stretch rolled back, and runs again on rows read afresh
                 folder = None
+                if workers is not None:
+                    workers.reset()
                 if not kept:
                     raise
                 continue
+            except WorkersUnavailable as e:
+                # the stretch rolled back; it runs again, and the rest, in this process
+                log.warning("view %s folds in one process: %s", view.name, e)
+                assert workers is not None
+                workers.close()
+                workers, folder = None, None
+                self.last_fold_processes[view.name] = 1
+                continue
+            if workers is not None:
+                workers.committed()
             reached = top
             report.head = head = max(head, store.head_position())
             # rows of other aggregate types are not read: this says "all of the stretch"
             report(reached, head)
         return reached - start
+
+    def _fold_workers(
+        self, store: EventStore, view: ViewProjection, backlog: int
+    ) -> FoldWorkers | None:
+        """Processes for the other partitions of a long catch-up, if it can be split."""
+        if (
+            self.fold_processes < 2
+            or backlog < self.parallel_backlog
+            or not view.per_aggregate
+            or store.read_only
+        ):
+            return None
+        source_of = getattr(store, "partition_source", None)
+        source = source_of() if source_of is not None else None
+        if source is None or not FoldWorkers.can_send(source, self.codec, view):
+            return None
+        try:
+            return FoldWorkers(
+                source, self.codec, view, self.fold_processes, self.working_rows, self.batch_size
+            )
+        except WorkersUnavailable as e:
+            log.warning("view %s folds in one process: %s", view.name, e)
+            return None
 
     def rebuild(
         self,
@@ -318,6 +404,15 @@ class _CollectorPause:
 
 
 _collector_paused = _CollectorPause()
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on, at most four (a fold's processes, at most)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(4, usable))
 
 
 class _Reporter:

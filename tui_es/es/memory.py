@@ -21,7 +21,15 @@ from tui_es.es.envelope import SerializedEvent, StoredRow, event_to_row
 from tui_es.es.errors import AggregateConflict, ReadOnlyError
 from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
-from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
+from tui_es.es.store import (
+    NO_FILTER,
+    EncodedJson,
+    EventFilter,
+    Partition,
+    PartitionSource,
+    ViewRow,
+    partition_of,
+)
 
 
 @dataclass
@@ -107,11 +115,13 @@ class _Transaction:
         until_position: int,
         aggregate_types: Sequence[str],
         chunk: int,
+        partition: Partition | None = None,
     ) -> Iterator[list[StoredRow]]:
         chosen = [
             e
             for e in self.state.log[after_position:until_position]
             if e.aggregate_type in aggregate_types
+            and (partition is None or partition_of(e.aggregate_id, partition[1]) == partition[0])
         ]
         for start in range(0, len(chosen), chunk):
             yield [event_to_row(e) for e in chosen[start : start + chunk]]
@@ -139,7 +149,13 @@ class _Transaction:
         current = rows.get(row.view_id)
         if (current.version if current else 0) != expected_version:
             raise AggregateConflict(f"view {view} {row.view_id!r} changed under the update")
-        rows[row.view_id] = ViewRow(row.view_id, row.version, to_jsonable_python(row.payload))
+        payload = row.payload
+        payload = (
+            json.loads(payload.text)
+            if isinstance(payload, EncodedJson)
+            else to_jsonable_python(payload)
+        )
+        rows[row.view_id] = ViewRow(row.view_id, row.version, payload)
 
     def clear_view(self, view: str) -> None:
         self.state.views[view] = {}
@@ -266,6 +282,9 @@ class InMemoryEventStore:
         stream = self._state.streams.get((aggregate_type, aggregate_id), [])
         times = [e.recorded_at or "" for e in stream]
         return bisect.bisect_right(times, at)
+
+    def partition_source(self) -> PartitionSource | None:
+        return None  # another process cannot see this memory
 
     def close(self) -> None:
         pass

@@ -47,6 +47,53 @@ class EventFilter:
 NO_FILTER = EventFilter()
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedJson:
+    """A view row's payload already written as JSON text (by a fold in another process)."""
+
+    text: str
+
+
+Partition = tuple[int, int]  # (this part, number of parts)
+
+
+def partition_of(aggregate_id: str, parts: int) -> int:
+    """Which of ``parts`` partitions an aggregate's events go to, when a fold is split.
+
+    Cheap to compute in SQL too (the id's length plus its last character's code
+    point), so a store can hand each process only its own rows. All events of
+    an aggregate land in one partition; how evenly ids spread only decides speed.
+    """
+    return (len(aggregate_id) + (ord(aggregate_id[-1]) if aggregate_id else 0)) % parts
+
+
+class PartitionReader(Protocol):
+    """What a fold in another process reads: committed rows and view rows, and the JSON text."""
+
+    def iter_rows(
+        self,
+        after_position: int,
+        until_position: int,
+        aggregate_types: Sequence[str],
+        chunk: int,
+        partition: Partition,
+    ) -> Iterator[list[StoredRow]]: ...
+
+    def load_view(self, view: str, view_id: str) -> ViewRow | None: ...
+
+    def encode(self, payload: Any) -> str:
+        """The payload as the store writes it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class PartitionSource(Protocol):
+    """Picklable: opens, in another process, a reader of the same database."""
+
+    def open(self) -> PartitionReader: ...
+
+
 class StoreTransaction(Protocol):
     """Everything one commit does, atomically: events, snapshot, views, checkpoints."""
 
@@ -76,8 +123,13 @@ class StoreTransaction(Protocol):
         until_position: int,
         aggregate_types: Sequence[str],
         chunk: int,
+        partition: Partition | None = None,
     ) -> Iterator[list[StoredRow]]:
-        """Rows of these aggregate types in the position range, in order, a chunk at a time."""
+        """Rows of these aggregate types in the position range, in order, a chunk at a time.
+
+        With a ``partition``, only the rows whose aggregate id falls in it
+        (:func:`partition_of`).
+        """
         ...
 
     def head_position(self) -> int: ...
@@ -93,7 +145,10 @@ class StoreTransaction(Protocol):
     def load_view(self, view: str, view_id: str) -> ViewRow | None: ...
 
     def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:
-        """Write the row if its stored version is still ``expected_version`` (0: absent)."""
+        """Write the row if its stored version is still ``expected_version`` (0: absent).
+
+        The payload may be ``EncodedJson``: the text is stored as it is.
+        """
         ...
 
     def clear_view(self, view: str) -> None: ...
@@ -185,6 +240,10 @@ class EventStore(Protocol):
 
     def sequence_at_time(self, aggregate_type: str, aggregate_id: str, at: str) -> int:
         """The last sequence recorded at or before ``at`` (RFC 3339, UTC); 0 if none."""
+        ...
+
+    def partition_source(self) -> PartitionSource | None:
+        """A way for other processes to read this database during a fold, or None."""
         ...
 
     def close(self) -> None: ...

@@ -41,8 +41,16 @@ from tui_es.es.errors import (
 )
 from tui_es.es.framework import utc_now
 from tui_es.es.snapshots import SerializedSnapshot
-from tui_es.es.store import NO_FILTER, EventFilter, ViewRow
+from tui_es.es.store import (
+    NO_FILTER,
+    EncodedJson,
+    EventFilter,
+    Partition,
+    ViewRow,
+    partition_of,
+)
 from tui_es.store.legacy import LegacyLog
+from tui_es.store.partition import SQLITE_PARTITION, SqlitePartitionSource
 from tui_es.store.schema import EVENTS, HEAD, METADATA, view_table
 from tui_es.store.statements import Statements
 from tui_es.store.types import dumps, loads
@@ -221,7 +229,14 @@ class SqlTransaction:
         until_position: int,
         aggregate_types: Sequence[str],
         chunk: int,
+        partition: Partition | None = None,
     ) -> Iterator[list[StoredRow]]:
+        if partition is not None and self.store.dialect != "sqlite":
+            part, parts = partition
+            for rows in self.iter_rows(after_position, until_position, aggregate_types, chunk):
+                if mine := [r for r in rows if partition_of(r[1], parts) == part]:
+                    yield mine
+            return
         q = self.sql.placeholder
         types = ", ".join([q] * len(aggregate_types))
         # SQLite would pick the (type, id, sequence) key for the type and sort
@@ -232,10 +247,16 @@ class SqlTransaction:
             f"AND {type_column} IN ({types}) ORDER BY position"
         )
         if self.store.dialect == "sqlite":
+            params: tuple[Any, ...] = (after_position, until_position, *aggregate_types)
+            if partition is not None:
+                by_position = by_position.replace(
+                    " ORDER BY position", f" AND {SQLITE_PARTITION} ORDER BY position"
+                )
+                params = (*params, partition[1], partition[0])
             # one query streamed through its own cursor: the log is stored in position order
             reader = self.cursor.connection.cursor()
             try:
-                reader.execute(by_position, (after_position, until_position, *aggregate_types))
+                reader.execute(by_position, params)
                 while rows := reader.fetchmany(chunk):
                     yield rows
             finally:
@@ -273,7 +294,7 @@ class SqlTransaction:
 
     def save_view(self, view: str, row: ViewRow, expected_version: int) -> None:
         _, insert_row, update_row, _ = self.sql.view(view)
-        payload = dumps(row.payload)
+        payload = row.payload.text if isinstance(row.payload, EncodedJson) else dumps(row.payload)
         if expected_version == 0:
             try:
                 self.cursor.execute(insert_row, (row.view_id, row.version, payload))
@@ -585,6 +606,15 @@ class SqlEventStore:
         if self.read_only:
             raise ReadOnlyError(f"{self.display_url} is open read-only")
         return WriteScope(self)
+
+    def partition_source(self) -> SqlitePartitionSource | None:
+        """A SQLite file other processes can read during a fold (not in memory, not cqrs-es's)."""
+        database = self.url.database or ""
+        if self.dialect != "sqlite" or database in ("", ":memory:") or self.legacy is not None:
+            return None
+        return SqlitePartitionSource(
+            str(Path(database).resolve()), self.sql.select_events, int(self.busy_timeout * 1000)
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -1,0 +1,77 @@
+"""Reading a SQLite store from another process, for a fold split by aggregate.
+
+A rebuild of a view can fold one partition of the aggregates in each of
+several processes (see :mod:`tui_es.es.parallel`). Each opens its own
+read-only connection: SQLite connections must not cross a process boundary,
+and the writer (the parent) keeps its transaction to itself.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tui_es.es.envelope import StoredRow
+from tui_es.es.store import Partition, ViewRow
+from tui_es.es.views import check_identifier
+from tui_es.store.jsontext import dumps, loads
+
+# tui_es.es.store.partition_of in SQL: the id's length plus its last character's code point
+SQLITE_PARTITION = "(length(aggregate_id) + coalesce(unicode(substr(aggregate_id, -1)), 0)) % ? = ?"
+
+
+@dataclass(frozen=True)
+class SqlitePartitionSource:
+    """Where the database is and how to read its events; sent to the other processes."""
+
+    path: str
+    select_events: str
+    busy_timeout_ms: int
+
+    def open(self) -> SqlitePartitionReader:
+        return SqlitePartitionReader(self)
+
+
+class SqlitePartitionReader:
+    def __init__(self, source: SqlitePartitionSource) -> None:
+        self.source = source
+        self.conn = sqlite3.connect(
+            f"file:{source.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+        )
+        self.conn.execute(f"PRAGMA busy_timeout = {int(source.busy_timeout_ms)}")
+
+    def iter_rows(
+        self,
+        after_position: int,
+        until_position: int,
+        aggregate_types: Sequence[str],
+        chunk: int,
+        partition: Partition,
+    ) -> Iterator[list[StoredRow]]:
+        types = ", ".join("?" * len(aggregate_types))
+        sql = (
+            f"{self.source.select_events} WHERE position > ? AND position <= ? "
+            f"AND +aggregate_type IN ({types}) AND {SQLITE_PARTITION} ORDER BY position"
+        )
+        part, parts = partition
+        cursor = self.conn.cursor()
+        try:
+            cursor.execute(sql, (after_position, until_position, *aggregate_types, parts, part))
+            while rows := cursor.fetchmany(chunk):
+                yield rows
+        finally:
+            cursor.close()
+
+    def load_view(self, view: str, view_id: str) -> ViewRow | None:
+        row = self.conn.execute(
+            f"SELECT version, payload FROM {check_identifier(view)} WHERE view_id = ?", (view_id,)
+        ).fetchone()
+        return None if row is None else ViewRow(view_id, int(row[0]), loads(row[1]))
+
+    def encode(self, payload: Any) -> str:
+        return dumps(payload)
+
+    def close(self) -> None:
+        self.conn.close()
