@@ -148,3 +148,29 @@ def test_one_event_and_many_event_commits_share_one_gapless_order(
         ("b", 1, 4),
         ("a", 4, 5),
     ]
+
+
+@pytest.mark.parametrize("folder", ["with ?#% and spaces", "plain"])
+def test_a_path_with_uri_characters_opens_read_only_copies_and_folds(
+    tmp_path: Path, folder: str
+) -> None:
+    """``?``, ``#`` and ``%`` mean something in SQLite's file URIs; in a path they are just text."""
+    from tui_es.domains.bank import OpenAccount
+    from tui_es.store.scratch import scratch_copy
+
+    path = tmp_path / folder / "store.sqlite"
+    store = SqlEventStore(path)
+    app = Application(DOMAIN, store)
+    for account in ("a", "b", "c"):
+        app.execute(account, OpenAccount(account_id=account))
+    app.dispatcher.parallel_backlog = 1
+    app.dispatcher.fold_processes = 2
+    app.rebuild("account_query")
+    assert app.dispatcher.last_fold_processes == {"account_query": 2}  # the other process opened it
+    store.close()
+    reader = SqlEventStore(path, read_only=True)
+    assert reader.count_events() == 3
+    copy = scratch_copy(reader, ["account_query"], tmp_path)
+    assert copy.count_events() == 3 and copy.view_count("account_query") == 3
+    copy.close()
+    reader.close()

@@ -17,6 +17,7 @@ from tui_es.es.envelope import StoredRow
 from tui_es.es.store import Partition, ViewRow
 from tui_es.es.views import check_identifier
 from tui_es.store.jsontext import dumps, loads
+from tui_es.store.sqlite_uri import read_only_uri
 
 # tui_es.es.store.partition_of in SQL: the id's length plus its last character's code point
 SQLITE_PARTITION = "(length(aggregate_id) + coalesce(unicode(substr(aggregate_id, -1)), 0)) % ? = ?"
@@ -38,7 +39,7 @@ class SqlitePartitionReader:
     def __init__(self, source: SqlitePartitionSource) -> None:
         self.source = source
         self.conn = sqlite3.connect(
-            f"file:{source.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            read_only_uri(source.path), uri=True, isolation_level=None, check_same_thread=False
         )
         self.conn.execute(f"PRAGMA busy_timeout = {int(source.busy_timeout_ms)}")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from tui_es.es.envelope import row_to_event
 from tui_es.es.store import EventStore
 from tui_es.store.sql import SqlEventStore
+from tui_es.store.sqlite_uri import read_only_uri
 
 
 def scratch_copy(
@@ -21,8 +22,13 @@ def scratch_copy(
     consistent snapshot of it; any other store is copied row by row.
     """
     target = Path(folder or tempfile.mkdtemp(prefix="tui-es-lab-")) / "scratch.sqlite"
-    if isinstance(store, SqlEventStore) and store.dialect == "sqlite" and store.legacy is None:
-        source = sqlite3.connect(f"file:{store.url.database}?mode=ro", uri=True)
+    if (
+        isinstance(store, SqlEventStore)
+        and store.dialect == "sqlite"
+        and store.legacy is None
+        and store.url.database not in (None, "", ":memory:")
+    ):
+        source = sqlite3.connect(read_only_uri(store.url.database), uri=True)
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)

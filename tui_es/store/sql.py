@@ -52,6 +52,7 @@ from tui_es.es.store import (
 from tui_es.store.legacy import LegacyLog
 from tui_es.store.partition import SQLITE_PARTITION, SqlitePartitionSource
 from tui_es.store.schema import EVENTS, HEAD, METADATA, view_table
+from tui_es.store.sqlite_uri import read_only_uri
 from tui_es.store.statements import Statements
 from tui_es.store.types import dumps, loads
 from tui_es.store.url import redact, resolve_url
@@ -488,7 +489,7 @@ class SqlEventStore:
         if database and database != ":memory:" and not self.read_only:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         if self.read_only:
-            uri = f"file:{Path(database).resolve()}?mode=ro"
+            uri = read_only_uri(database)
             engine = create_engine(
                 "sqlite://", creator=lambda: _sqlite_connect(uri), poolclass=NullPool
             )
