@@ -7,9 +7,11 @@ view or setting that cannot be split) fold in one, with the same result.
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,9 @@ from stores import StoreFactory
 from tui_es.domains.bank import ACCOUNT_QUERY, DOMAIN, DepositMoney, OpenAccount, WriteCheck
 from tui_es.domains.bank.views import BankAccountView
 from tui_es.es import Application, EventEnvelope, EventStore, View, ViewProjection, parallel
+from tui_es.es.errors import DeserializationError
 from tui_es.es.store import EncodedJson, EventFilter, ViewRow, partition_of
+from tui_es.store import SqlEventStore
 
 ACCOUNTS = [f"acct-{i}" for i in range(8)]
 
@@ -309,3 +313,24 @@ def _memory() -> EventStore:
     from tui_es.es import InMemoryEventStore
 
     return InMemoryEventStore()
+
+
+def test_an_undecodable_row_in_another_process_fails_the_rebuild_naming_it(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    store = SqlEventStore(tmp_path / "store.sqlite")
+    app = Application(DOMAIN, store)
+    write_history(app, ["acct-1", "acct-2", "acct-3"])
+    assert partition_of("acct-3", 2) == 1
+    damaged = store.read_events(filter=EventFilter(aggregate_id="acct-3"))[4].position
+    with sqlite3.connect(tmp_path / "store.sqlite") as conn:
+        conn.execute("UPDATE events SET payload = '{' WHERE position = ?", (damaged,))
+    conn.close()
+    split(app)
+    with pytest.raises(DeserializationError) as raised:
+        app.rebuild("account_query")
+    assert raised.value.position == damaged
+    assert len(started) == 1
+    checkpoint = store.checkpoints()["account_query"]
+    assert checkpoint % 7 == 0 and checkpoint < damaged <= checkpoint + 7
+    store.close()
