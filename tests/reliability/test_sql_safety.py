@@ -216,7 +216,6 @@ ALLOWED: dict[str, set[str]] = {
         "column",  # from a fixed tuple of column names
         "int(limit)",
         "int(chunk)",
-        "type_column",  # aggregate_type, or +aggregate_type on SQLite
         "by_position",  # select_events with placeholders only
         "int(self.busy_timeout * 1000)",
         "synchronous",  # checked against _SYNCHRONOUS
@@ -224,13 +223,12 @@ ALLOWED: dict[str, set[str]] = {
         "self.sql.select_events",
         "self.sql.payload_text()",
         "' AND '.join(clauses)",  # clauses built from the fragments above
-        "SQLITE_PARTITION",  # a fixed expression with two placeholders
     },
     "partition.py": {
-        "types",  # ", ".join("?" * n): placeholders
+        "', '.join('?' * len(aggregate_types))",  # placeholders
+        "select_events",  # the store's, also sent to the fold processes
+        "' AND '.join(clauses)",  # fixed clauses and SQLITE_PARTITION (two placeholders)
         "int(source.busy_timeout_ms)",
-        "self.source.select_events",  # the store's select_events, sent to the fold process
-        "SQLITE_PARTITION",
         "check_identifier(view)",
     },
     "statements.py": {

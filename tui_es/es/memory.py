@@ -149,11 +149,10 @@ class _Transaction:
         current = rows.get(row.view_id)
         if (current.version if current else 0) != expected_version:
             raise AggregateConflict(f"view {view} {row.view_id!r} changed under the update")
-        payload = row.payload
         payload = (
-            json.loads(payload.text)
-            if isinstance(payload, EncodedJson)
-            else to_jsonable_python(payload)
+            json.loads(row.payload.text)
+            if isinstance(row.payload, EncodedJson)
+            else to_jsonable_python(row.payload)
         )
         rows[row.view_id] = ViewRow(row.view_id, row.version, payload)
 

@@ -23,6 +23,38 @@ from tui_es.store.sqlite_uri import read_only_uri
 SQLITE_PARTITION = "(length(aggregate_id) + coalesce(unicode(substr(aggregate_id, -1)), 0)) % ? = ?"
 
 
+def sqlite_rows(
+    conn: sqlite3.Connection,
+    select_events: str,
+    positions: tuple[int, int],
+    aggregate_types: Sequence[str],
+    chunk: int,
+    partition: Partition | None = None,
+) -> Iterator[list[StoredRow]]:
+    """The rows of these aggregate types (and partition) in ``(after, until]``, in log order.
+
+    One query streamed through its own cursor, a chunk at a time: the log is
+    stored in position order. "+" keeps SQLite on the position range; it would
+    pick the (type, id, sequence) key for the type and sort the whole range.
+    """
+    clauses = [
+        "position > ?",
+        "position <= ?",
+        f"+aggregate_type IN ({', '.join('?' * len(aggregate_types))})",
+    ]
+    params: tuple[Any, ...] = (*positions, *aggregate_types)
+    if partition is not None:
+        clauses.append(SQLITE_PARTITION)
+        params = (*params, partition[1], partition[0])
+    cursor = conn.cursor()
+    try:
+        cursor.execute(f"{select_events} WHERE {' AND '.join(clauses)} ORDER BY position", params)
+        while rows := cursor.fetchmany(chunk):
+            yield rows
+    finally:
+        cursor.close()
+
+
 @dataclass(frozen=True)
 class SqlitePartitionSource:
     """Where the database is and how to read its events; sent to the other processes."""
@@ -51,19 +83,14 @@ class SqlitePartitionReader:
         chunk: int,
         partition: Partition,
     ) -> Iterator[list[StoredRow]]:
-        types = ", ".join("?" * len(aggregate_types))
-        sql = (
-            f"{self.source.select_events} WHERE position > ? AND position <= ? "
-            f"AND +aggregate_type IN ({types}) AND {SQLITE_PARTITION} ORDER BY position"
+        yield from sqlite_rows(
+            self.conn,
+            self.source.select_events,
+            (after_position, until_position),
+            aggregate_types,
+            chunk,
+            partition,
         )
-        part, parts = partition
-        cursor = self.conn.cursor()
-        try:
-            cursor.execute(sql, (after_position, until_position, *aggregate_types, parts, part))
-            while rows := cursor.fetchmany(chunk):
-                yield rows
-        finally:
-            cursor.close()
 
     def load_view(self, view: str, view_id: str) -> ViewRow | None:
         row = self.conn.execute(

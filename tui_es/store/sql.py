@@ -50,7 +50,7 @@ from tui_es.es.store import (
     partition_of,
 )
 from tui_es.store.legacy import LegacyLog
-from tui_es.store.partition import SQLITE_PARTITION, SqlitePartitionSource
+from tui_es.store.partition import SqlitePartitionSource, sqlite_rows
 from tui_es.store.schema import EVENTS, HEAD, METADATA, view_table
 from tui_es.store.sqlite_uri import read_only_uri
 from tui_es.store.statements import Statements
@@ -232,7 +232,17 @@ class SqlTransaction:
         chunk: int,
         partition: Partition | None = None,
     ) -> Iterator[list[StoredRow]]:
-        if partition is not None and self.store.dialect != "sqlite":
+        if self.store.dialect == "sqlite":
+            yield from sqlite_rows(
+                self.cursor.connection,
+                self.sql.select_events,
+                (after_position, until_position),
+                aggregate_types,
+                chunk,
+                partition,
+            )
+            return
+        if partition is not None:
             part, parts = partition
             for rows in self.iter_rows(after_position, until_position, aggregate_types, chunk):
                 if mine := [r for r in rows if partition_of(r[1], parts) == part]:
@@ -240,29 +250,10 @@ class SqlTransaction:
             return
         q = self.sql.placeholder
         types = ", ".join([q] * len(aggregate_types))
-        # SQLite would pick the (type, id, sequence) key for the type and sort
-        # the whole range; "+" keeps it on the position range, already in order
-        type_column = "+aggregate_type" if self.store.dialect == "sqlite" else "aggregate_type"
         by_position = (
             f"{self.sql.select_events} WHERE position > {q} AND position <= {q} "
-            f"AND {type_column} IN ({types}) ORDER BY position"
+            f"AND aggregate_type IN ({types}) ORDER BY position"
         )
-        if self.store.dialect == "sqlite":
-            params: tuple[Any, ...] = (after_position, until_position, *aggregate_types)
-            if partition is not None:
-                by_position = by_position.replace(
-                    " ORDER BY position", f" AND {SQLITE_PARTITION} ORDER BY position"
-                )
-                params = (*params, partition[1], partition[0])
-            # one query streamed through its own cursor: the log is stored in position order
-            reader = self.cursor.connection.cursor()
-            try:
-                reader.execute(by_position, params)
-                while rows := reader.fetchmany(chunk):
-                    yield rows
-            finally:
-                reader.close()
-            return
         # servers: pages by position (a client-side cursor would hold every row at once)
         after = after_position
         while after < until_position:
