@@ -82,6 +82,10 @@ def test_w1_command_pipeline(ctx: Context) -> None:
     assert result.checks["raw_by_hand_view_balance_first_account"] == 4.0
     assert result.checks["raw_by_hand_view_same_as_tui"] is True
     assert any("by hand" in note and "x of raw" in note for note in result.notes)
+    # the floor: the same SQL with every value built ahead wrote the same rows
+    assert result.checks["raw_prebuilt_rows_committed"] == 10
+    assert result.checks["raw_prebuilt_view_same_as_tui"] is True
+    assert any("built ahead" in note and "x of raw" in note for note in result.notes)
     assert len(result.targets) == 2
     # every subject's CPU per command is recorded beside its wall time
     for m in result.measurements.values():
