@@ -12,7 +12,7 @@
   reference, each deposit written by hand on sqlite3 with everything tui-es writes
   for it (event, view checkpoint, view row): what the view costs before any framework;
   and the same three statements with every value built ahead (untimed): the floor of
-  what keeping the view in step in the command's transaction costs, with no Python at all.
+  what keeping the view in step in the command's transaction costs: only the driver's calls.
 
 The accounts are opened first, untimed. Every repeat starts from a fresh file.
 """
@@ -265,7 +265,7 @@ def run(ctx: Context, sizes: Sizes = FULL) -> WorkloadResult:
     )
     result.notes.append(
         "sqlite3, the same three statements per transaction with every value built ahead (the"
-        " floor for a view kept in step, no Python), for reference:"
+        " floor for a view kept in step: only the driver's calls), for reference:"
         f" {result.figure('raw_prebuilt_with_view')}"
         f" = {result.ratio('raw_prebuilt_with_view', 'raw_insert')} of raw"
     )
