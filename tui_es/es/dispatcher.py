@@ -17,15 +17,14 @@ checkpoint after the next commit.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import threading
 from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
 from tui_es.es.codec import EventCodec
+from tui_es.es.collector import collector_paused
 from tui_es.es.envelope import EventEnvelope, SerializedEvent
 from tui_es.es.errors import AggregateConflict
 from tui_es.es.parallel import FoldWorkers, WorkersUnavailable
@@ -172,7 +171,7 @@ class ProjectionDispatcher:
         if folder is None:
             folder = view.folder(tx, self.working_rows)
         folder.tx = tx
-        with _collector_paused:
+        with collector_paused:
             self._fold_rows(tx, view, after, until, progress, folder, partition)
         tx.set_checkpoint(view.name, until)
         return folder
@@ -373,37 +372,6 @@ class ProjectionDispatcher:
             tx.clear_view(view.name)
             tx.set_checkpoint(view.name, from_position)
         return self._catch_up_view(store, view, progress)
-
-
-class _CollectorPause:
-    """Holds off Python's cycle collector while any fold runs (folds may run in several threads).
-
-    A fold creates millions of small objects (envelopes, view rows and their
-    entries) and keeps the working rows alive: the collector would walk them
-    again and again, a third of a rebuild's time. Nothing a fold makes is
-    cyclic garbage, so nothing is left for the collector afterwards.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._folds = 0
-        self._was_enabled = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._folds == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._folds += 1
-
-    def __exit__(self, *exc: object) -> None:
-        with self._lock:
-            self._folds -= 1
-            if self._folds == 0 and self._was_enabled:
-                gc.enable()
-
-
-_collector_paused = _CollectorPause()
 
 
 def _cpus() -> int:

@@ -19,7 +19,6 @@ a ``__main__`` guard would rebuild in every child).
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import pickle
@@ -32,6 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from tui_es.es.codec import EventCodec
+from tui_es.es.collector import collector_paused
 from tui_es.es.store import Partition, PartitionReader, PartitionSource
 from tui_es.es.views import View, ViewProjection
 
@@ -267,9 +267,7 @@ class _Partition:
         view, rows, changed = self.view, self.rows, self.changed
         get, to_end = rows.get, rows.move_to_end
         types = sorted(view.aggregate_types)
-        enabled = gc.isenabled()
-        gc.disable()  # as the dispatcher's own fold: nothing folded is cyclic garbage
-        try:
+        with collector_paused:
             for batch in self.reader.iter_rows(
                 after, until, types, self.batch_size, self.partition
             ):
@@ -283,9 +281,6 @@ class _Partition:
                     entry[0].update(envelope)
                     entry[1] += 1
                     changed.add(view_id)
-        finally:
-            if enabled:
-                gc.enable()
         encode = self.reader.encode
         return [(i, rows[i][1], rows[i][2], encode(rows[i][0])) for i in changed]
 
