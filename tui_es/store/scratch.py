@@ -22,13 +22,9 @@ def scratch_copy(
     consistent snapshot of it; any other store is copied row by row.
     """
     target = Path(folder or tempfile.mkdtemp(prefix="tui-es-lab-")) / "scratch.sqlite"
-    if (
-        isinstance(store, SqlEventStore)
-        and store.dialect == "sqlite"
-        and store.legacy is None
-        and store.url.database not in (None, "", ":memory:")
-    ):
-        source = sqlite3.connect(read_only_uri(store.url.database), uri=True)
+    path = store.sqlite_file if isinstance(store, SqlEventStore) else None
+    if path is not None:
+        source = sqlite3.connect(read_only_uri(path), uri=True)
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)

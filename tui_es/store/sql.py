@@ -599,13 +599,26 @@ class SqlEventStore:
             raise ReadOnlyError(f"{self.display_url} is open read-only")
         return WriteScope(self)
 
-    def partition_source(self) -> SqlitePartitionSource | None:
-        """A SQLite file other processes can read during a fold (not in memory, not cqrs-es's)."""
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file of tui-es's own tables behind this store, if it is one.
+
+        None for a server, a database in memory, or cqrs-es's single table: what
+        another connection (a fold process, a page-by-page copy) could not open
+        as tui-es's own.
+        """
         database = self.url.database or ""
         if self.dialect != "sqlite" or database in ("", ":memory:") or self.legacy is not None:
             return None
+        return Path(database).resolve()
+
+    def partition_source(self) -> SqlitePartitionSource | None:
+        """A SQLite file other processes can read during a fold (not in memory, not cqrs-es's)."""
+        path = self.sqlite_file
+        if path is None:
+            return None
         return SqlitePartitionSource(
-            str(Path(database).resolve()), self.sql.select_events, int(self.busy_timeout * 1000)
+            str(path), self.sql.select_events, int(self.busy_timeout * 1000)
         )
 
     def close(self) -> None:
