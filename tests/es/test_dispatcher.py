@@ -516,7 +516,7 @@ def test_a_catch_up_keeps_its_rows_from_one_stretch_to_the_next(
     live = store.view_rows("account_query")
     loads: Tally[str] = Tally()
     saves: Tally[str] = Tally()
-    load, save = ViewProjection._load, ViewProjection._save
+    load, save = ViewProjection.load_row, ViewProjection._save
 
     def counted_load(self: ViewProjection, tx: StoreTransaction, view_id: str) -> Any:
         loads[view_id] += 1
@@ -526,7 +526,7 @@ def test_a_catch_up_keeps_its_rows_from_one_stretch_to_the_next(
         saves[view_id] += 1
         save(self, tx, view_id, entry)
 
-    monkeypatch.setattr(ViewProjection, "_load", counted_load)
+    monkeypatch.setattr(ViewProjection, "load_row", counted_load)
     monkeypatch.setattr(ViewProjection, "_save", counted_save)
     app.dispatcher.catch_up_stretch = 3  # seven transactions, one event of each account in six
     app.rebuild("account_query")

@@ -33,7 +33,7 @@ from typing import Any
 from tui_es.es.codec import EventCodec
 from tui_es.es.collector import collector_paused
 from tui_es.es.store import Partition, PartitionReader, PartitionSource
-from tui_es.es.views import View, ViewProjection
+from tui_es.es.views import TouchedRow, ViewProjection
 
 log = logging.getLogger("tui_es.dispatcher")
 
@@ -259,8 +259,7 @@ class _Partition:
         self.partition = partition
         self.working_rows = working_rows
         self.batch_size = batch_size
-        # view_id -> [the row's model, its version, the version the store holds]
-        self.rows: OrderedDict[str, list[Any]] = OrderedDict()
+        self.rows: OrderedDict[str, TouchedRow] = OrderedDict()
         self.changed: set[str] = set()
 
     def fold(self, after: int, until: int) -> list[RowText]:
@@ -275,27 +274,20 @@ class _Partition:
                     view_id = envelope.aggregate_id
                     entry = get(view_id)
                     if entry is None:
-                        entry = rows[view_id] = self._load(view_id)
+                        entry = rows[view_id] = view.load_row(self.reader, view_id)
                     else:
                         to_end(view_id)
-                    entry[0].update(envelope)
-                    entry[1] += 1
+                    entry.view.update(envelope)
+                    entry.version += 1
                     changed.add(view_id)
         encode = self.reader.encode
-        return [(i, rows[i][1], rows[i][2], encode(rows[i][0])) for i in changed]
-
-    def _load(self, view_id: str) -> list[Any]:
-        row = self.reader.load_view(self.view.name, view_id)
-        if row is None:
-            model: View = self.view.view()
-            return [model, 0, 0]
-        return [self.view.decode(row), row.version, row.version]
+        return [(i, rows[i].version, rows[i].original, encode(rows[i].view)) for i in changed]
 
     def committed(self) -> None:
         """The rows sent are what the store holds now; the least recently used beyond the limit go."""
         for view_id in self.changed:
             entry = self.rows[view_id]
-            entry[2] = entry[1]
+            entry.original = entry.version
         self.changed.clear()
         while len(self.rows) > self.working_rows:
             self.rows.popitem(last=False)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tui_es.es.envelope import EventEnvelope
 from tui_es.es.errors import AggregateConflict
-from tui_es.es.store import StoreTransaction, ViewRow
+from tui_es.es.store import PartitionReader, StoreTransaction, ViewRow
 
 _IDENTIFIER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -97,7 +97,7 @@ class ViewProjection:
         The rows saved are added to ``kept``, for the caller to put back in the
         cache once the transaction has committed.
         """
-        touched: dict[str, _Touched] = {}
+        touched: dict[str, TouchedRow] = {}
         applied = 0
         for envelope in envelopes:
             if envelope.aggregate_type not in self.aggregate_types:
@@ -109,9 +109,9 @@ class ViewProjection:
             if entry is None:
                 cached = cache.take(self.name, view_id) if cache is not None else None
                 if cached is not None:
-                    entry = _Touched(cached[0], cached[1], cached[1], [])
+                    entry = TouchedRow(cached[0], cached[1], cached[1], [])
                 else:
-                    entry = self._load(tx, view_id)
+                    entry = self.load_row(tx, view_id)
                 touched[view_id] = entry
             entry.view.update(envelope)
             entry.version += 1
@@ -125,7 +125,7 @@ class ViewProjection:
                 if entry.folded is None:
                     raise
                 # the cached row was stale: fold this commit's envelopes into the stored one
-                fresh = self._load(tx, view_id)
+                fresh = self.load_row(tx, view_id)
                 for envelope in entry.folded:
                     fresh.view.update(envelope)
                     fresh.version += 1
@@ -138,20 +138,24 @@ class ViewProjection:
     def folder(self, tx: StoreTransaction, working_rows: int) -> ViewFolder:
         return ViewFolder(self, tx, working_rows)
 
-    def _load(self, tx: StoreTransaction, view_id: str) -> _Touched:
-        row = tx.load_view(self.name, view_id)
+    def load_row(self, source: StoreTransaction | PartitionReader, view_id: str) -> TouchedRow:
+        """The stored row, decoded, or a new one (version 0) if there is none."""
+        row = source.load_view(self.name, view_id)
         if row is None:
-            return _Touched(self.view(), 0, 0, None)
-        return _Touched(self.decode(row), row.version, row.version, None)
+            return TouchedRow(self.view(), 0, 0, None)
+        return TouchedRow(self.decode(row), row.version, row.version, None)
 
-    def _save(self, tx: StoreTransaction, view_id: str, entry: _Touched) -> None:
+    def _save(self, tx: StoreTransaction, view_id: str, entry: TouchedRow) -> None:
         row = ViewRow(view_id, entry.version, entry.view)
         tx.save_view(self.name, row, expected_version=entry.original)
 
 
 @dataclass
-class _Touched:
-    """A view row during one fold: its model, versions, and (if cached) what was folded in."""
+class TouchedRow:
+    """A view row during one fold: its model, versions, and (if cached) what was folded in.
+
+    ``original`` is the version the store holds (the compare-and-set's expectation).
+    """
 
     view: View
     version: int
@@ -174,7 +178,7 @@ class ViewFolder:
         self.projection = projection
         self.tx = tx
         self.working_rows = max(1, working_rows)
-        self.rows: OrderedDict[str, _Touched] = OrderedDict()
+        self.rows: OrderedDict[str, TouchedRow] = OrderedDict()
 
     def fold(self, envelopes: Iterable[EventEnvelope]) -> None:
         projection = self.projection
@@ -190,7 +194,7 @@ class ViewFolder:
                 continue
             entry = get(view_id)
             if entry is None:
-                entry = rows[view_id] = projection._load(self.tx, view_id)
+                entry = rows[view_id] = projection.load_row(self.tx, view_id)
                 if len(rows) > self.working_rows:
                     self._write(*rows.popitem(last=False))
             else:
@@ -202,7 +206,7 @@ class ViewFolder:
         for view_id, entry in self.rows.items():
             self._write(view_id, entry)
 
-    def _write(self, view_id: str, entry: _Touched) -> None:
+    def _write(self, view_id: str, entry: TouchedRow) -> None:
         if entry.version != entry.original:  # else the store holds the row as it is here
             self.projection._save(self.tx, view_id, entry)
             entry.original = entry.version
